@@ -1,0 +1,7 @@
+"""The plan: its source text, the parser that turns it into a typed tree, and the search index."""
+
+from pathlib import Path
+
+#: The city's own text, copied verbatim from shared/plan.
+PLAN_SOURCE = Path(__file__).with_name("aomori-sogo-keikaku-taikeizu.txt")
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.tsv")
