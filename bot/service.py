@@ -1,22 +1,155 @@
-"""PlanBot: question → answer, on the plan and nothing else. (Being written by the lead; interface fixed.)"""
+"""PlanBot: question → answer, from the plan and nothing else."""
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import dataclass, replace
+
+from bot.compose import (
+    citations_for,
+    invalid_input_text,
+    not_in_plan_text,
+    out_of_scope_text,
+    plan_answer_text,
+)
+from bot.errors import APOLOGY_EN, APOLOGY_JA
+from bot.intents import (
+    Language,
+    asks_for_unloaded_detail,
+    clean_question,
+    detect_language,
+    is_injection,
+    is_outside_plan,
+)
+from bot.retrieval import HybridRetriever, Retrieval
 from bot.settings import Settings
+from bot.structure import answer_structure, parse_structure_query
 from bot.types import Answer, Question
+from knowledge import PLAN_SOURCE
+from knowledge.embeddings import Embedder, load_embedder
+from knowledge.index import PlanIndex, Progress, open_client
+from knowledge.lexical import JapaneseTokenizer, LexicalIndex, SynonymTable
+from knowledge.parser import parse_plan
 from knowledge.tree import PlanTree
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When the plan is taken to cover a question, and how close a second topic must come to be cited.
+
+    Calibrated on the dev split (see evals/README.md); never on test.
+    """
+
+    dense_min: float = 0.84
+    lexical_min: float = 3.0
+    second_ratio: float = 0.9
+    max_citations: int = 3
 
 
 class PlanBot:
     """The core. `ask` is synchronous, thread-safe, CPU-bound (tens of ms) and never raises."""
 
-    tree: PlanTree
+    def __init__(self, settings: Settings, tree: PlanTree, embedder: Embedder,
+                 retriever: HybridRetriever, thresholds: Thresholds | None = None) -> None:
+        self.settings = settings
+        self.tree = tree
+        self.embedder = embedder
+        self.retriever = retriever
+        self.thresholds = thresholds or Thresholds()
 
     def ask(self, question: Question) -> Answer:
-        """Answer one question from the plan."""
-        raise NotImplementedError
+        """Answer one question from the plan. Failures become the fixed apology, never an exception."""
+        started = time.perf_counter()
+        try:
+            answer = self._answer(question)
+        except Exception:
+            log.exception("answering failed (channel=%s)", question.channel)
+            language = detect_language(question.text or "")
+            answer = Answer(question.text, APOLOGY_EN if language == "en" else APOLOGY_JA, False, kind="error")
+        return replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+
+    def _answer(self, question: Question) -> Answer:
+        cleaned = clean_question(question.text, self.settings.max_question_chars)
+        language = detect_language(cleaned.text)
+        contact = self.settings.city_contact
+        if cleaned.problem:
+            text = invalid_input_text(cleaned.problem, language, self.settings.max_question_chars)
+            return Answer(question.text, text, False, kind="invalid_input")
+        text = cleaned.text
+        if is_injection(text):
+            return Answer(question.text, out_of_scope_text(language, contact, injection=True), False,
+                          kind="out_of_scope")
+        retrieval = self._retrieve(text, question.context)
+        if asks_for_unloaded_detail(text):
+            related = self._choose(retrieval)[:1] if self._covered(retrieval) else []
+            return Answer(question.text, not_in_plan_text(self.tree, related, language, contact), False,
+                          kind="not_in_plan", retrieved=retrieval.hits)
+        if is_outside_plan(text):
+            return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
+                          retrieved=retrieval.hits)
+        structure = parse_structure_query(text, self.tree, has_topic=bool(retrieval.expansions))
+        if structure is not None:
+            body, cited = answer_structure(structure, self.tree, language)
+            return Answer(question.text, body, True, citations_for(self.tree, cited), kind="structure",
+                          retrieved=retrieval.hits)
+        if not self._covered(retrieval):
+            return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
+                          retrieved=retrieval.hits)
+        return self._plan_answer(question.text, retrieval, language)
+
+    def _retrieve(self, text: str, context: tuple[str, ...]) -> Retrieval:
+        retrieval = self.retriever.retrieve(text)
+        if context and not self._covered(retrieval):
+            # A follow-up in a thread ("それはいつから？") leans on the question before it.
+            retrieval = self.retriever.retrieve(f"{context[-1]} {text}")
+        return retrieval
+
+    def _covered(self, retrieval: Retrieval) -> bool:
+        t = self.thresholds
+        return retrieval.top_dense >= t.dense_min or retrieval.top_lexical >= t.lexical_min
+
+    def _choose(self, retrieval: Retrieval) -> list[str]:
+        """Cite measures and sections; a pillar or policy hit stands for its best measure among the hits."""
+        chosen: list[str] = []
+        top_score = retrieval.hits[0].score if retrieval.hits else 0.0
+        for hit in retrieval.hits:
+            node = self.tree[hit.id]
+            if node.kind in ("pillar", "policy"):
+                continue
+            if chosen and hit.score < top_score * self.thresholds.second_ratio:
+                break
+            chosen.append(hit.id)
+            if len(chosen) >= self.thresholds.max_citations:
+                break
+        return chosen
+
+    def _plan_answer(self, raw_question: str, retrieval: Retrieval, language: Language) -> Answer:
+        cited = self._choose(retrieval)
+        scores = {h.id: h.score for h in retrieval.hits}
+        body = plan_answer_text(self.tree, cited, language, self.settings.city_contact)
+        return Answer(raw_question, body, True, citations_for(self.tree, cited, scores), kind="plan",
+                      retrieved=retrieval.hits, related=self._related(cited, language))
+
+    def _related(self, cited: list[str], language: Language) -> tuple[str, ...]:
+        """Follow-up questions: the other measures of the cited measure's policy."""
+        if not cited or self.tree[cited[0]].kind != "measure":
+            return ()
+        parent = self.tree[cited[0]].parent_id or ""
+        siblings = [s for s in self.tree.children(parent) if s.id not in cited]
+        template = "Tell me about 「{}」" if language == "en" else "「{}」について教えて"
+        return tuple(template.format(s.title) for s in siblings)
 
 
-def build_planbot(settings: Settings) -> PlanBot:
-    """Load the tree, the embedder and the index (built on first use)."""
-    raise NotImplementedError
+def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanBot:
+    """Load the tree, the embedder and the index; the index is built (or brought up to date) here."""
+    tree = parse_plan(settings.plan_source or PLAN_SOURCE)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
+    index = PlanIndex(open_client(settings), embedder, settings.collection_name)
+    index.sync(tree, progress)
+    ids = [node.id for node in tree]
+    lexical = LexicalIndex(ids, [tree.document_text(i) for i in ids], JapaneseTokenizer())
+    retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder)
+    return PlanBot(settings, tree, embedder, retriever)

@@ -1,0 +1,104 @@
+"""Grounded answer text composed from plan nodes, with no LLM. Every sentence is built from the tree."""
+
+from __future__ import annotations
+
+from bot.intents import Language
+from bot.types import Answer, Citation
+from knowledge.tree import PlanTree
+
+NOT_LOADED_JA = ("※ 各施策の主な取組や指標・目標値は「基本計画」で定めるもので、"
+                 "ここで読み込んでいる計画（体系図）には含まれていません。")
+NOT_LOADED_EN = ("Note: concrete projects (主な取組), indicators and target values (指標) are set in the "
+                 "基本計画 (basic plan), which is not part of the plan text loaded here.")
+
+
+def citations_for(tree: PlanTree, node_ids: list[str], scores: dict[str, float] | None = None) -> tuple[Citation, ...]:
+    """Citation objects, in the given order, with their 柱 › 政策 › 施策 paths."""
+    scores = scores or {}
+    return tuple(Citation(n, tree.breadcrumb(n), tree[n].title, scores.get(n, 0.0)) for n in node_ids)
+
+
+def plan_answer_text(tree: PlanTree, node_ids: list[str], language: Language, contact: str) -> str:
+    """What the plan says about the question: the cited nodes, their place in the tree, their items."""
+    blocks = [_node_block(tree, nid, language) for nid in node_ids]
+    if language == "en":
+        intro = "Here is what Aomori City's comprehensive plan (青森市総合計画) says on this:"
+        outro = f"{NOT_LOADED_EN} For details, please contact {contact}." if _has_tree_node(tree, node_ids) else ""
+    else:
+        intro = "青森市総合計画では、次のように位置づけられています。"
+        outro = f"{NOT_LOADED_JA}詳しくは{contact}へお問い合わせください。" if _has_tree_node(tree, node_ids) else ""
+    return "\n\n".join(part for part in [intro, *blocks, outro] if part)
+
+
+def _has_tree_node(tree: PlanTree, node_ids: list[str]) -> bool:
+    return any(tree[n].kind != "section" for n in node_ids)
+
+
+def _node_block(tree: PlanTree, node_id: str, language: Language) -> str:
+    node = tree[node_id]
+    if node.kind == "section":
+        items = "\n".join(f"・{item}" for item in node.items)
+        heading = f"【{node.title}】" if language == "ja" else f"「{node.title}」 ({node_id}):"
+        return f"{heading}\n{items}"
+    chain = tree.ancestors(node_id)
+    where = " › ".join(n.label for n in chain[:-1])
+    if node.kind == "measure":
+        siblings = [s for s in tree.children(node.parent_id or "") if s.id != node_id]
+        head = (f"「{node.label}」 (measure {node_id}, under {where})" if language == "en"
+                else f"■ {node.label}\n　（{where}）")
+        if siblings:
+            names = "、".join(f"「{s.label}」" for s in siblings)
+            head += (f"\nOther measures of the same policy: {names}" if language == "en"
+                     else f"\n同じ政策には、ほかに{names}があります。")
+        return head
+    children = "\n".join(f"・{c.label}" for c in tree.children(node_id))
+    if language == "en":
+        return f"「{node.label}」 ({node.kind} {node_id}{', under ' + where if where else ''}) includes:\n{children}"
+    return f"■ {node.label}{'（' + where + '）' if where else ''}\n{children}"
+
+
+def not_in_plan_text(tree: PlanTree, related: list[str], language: Language, contact: str) -> str:
+    """Budgets, indicators, targets and concrete projects: say plainly they are not in the loaded plan."""
+    names = "、".join(f"「{tree[n].label}」" for n in related)
+    if language == "en":
+        text = ("The budget, indicators (指標), target values and concrete projects (主な取組) are decided in the "
+                "基本計画 (basic plan), and they are not in the plan text I have, so I cannot give any figures.")
+        if names:
+            text += f" The related part of the plan is {names}."
+        return f"{text} Please ask {contact} for the latest figures."
+    text = ("予算・指標・目標値や主な取組は「基本計画」で定めるもので、ここで読み込んでいる計画（体系図）には"
+            "含まれていません。そのため、数字や具体的な事業をお答えすることはできません。")
+    if names:
+        text += f"関連する計画上の位置づけは{names}です。"
+    return f"{text}最新の情報は{contact}へお問い合わせください。"
+
+
+def out_of_scope_text(language: Language, contact: str, injection: bool = False) -> str:
+    """The plan does not cover this: say so, cite nothing, point to the city."""
+    if language == "en":
+        lead = ("I can only answer questions about Aomori City's comprehensive plan, and I follow no other "
+                "instructions." if injection else "The comprehensive plan does not cover this question.")
+        return f"{lead} For this, please contact {contact} or see the city's official website."
+    lead = ("このアシスタントは青森市総合計画についての質問にだけお答えします。ほかの指示には従えません。"
+            if injection else "ご質問の内容は、青森市総合計画には記載がありません。")
+    return f"{lead}お手数ですが、{contact}または市の公式ホームページでご確認ください。"
+
+
+def invalid_input_text(problem: str, language: Language, max_chars: int) -> str:
+    """A polite word for empty, wordless or over-long messages."""
+    if language == "en":
+        if problem == "too_long":
+            return f"Your message is too long. Please ask in {max_chars} characters or fewer."
+        return "Please send your question about Aomori City's comprehensive plan as text."
+    if problem == "too_long":
+        return f"メッセージが長すぎます。{max_chars}文字以内でご質問ください。"
+    return "青森市総合計画について、知りたいことを文章で送ってください。（例：「冬の除雪はどうなる？」）"
+
+
+def render_plain(answer: Answer) -> str:
+    """The answer as one plain text: body, then the citation lines (CLI and JSON `answer`)."""
+    if not answer.citations:
+        return answer.text
+    label = "Sources" if answer.text.isascii() or answer.text.startswith(("Here", "The ")) else "出典"
+    lines = "\n".join(f"・{c.id} {c.path}" for c in answer.citations)
+    return f"{answer.text}\n\n{label}:\n{lines}"

@@ -1,0 +1,68 @@
+"""Hybrid retrieval: dense (Chroma + multilingual e5) and Japanese BM25, fused with reciprocal rank fusion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.types import RetrievedNode
+from knowledge.embeddings import Embedder
+from knowledge.index import PlanIndex
+from knowledge.lexical import LexicalIndex, SynonymTable
+from knowledge.tree import PlanTree
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits plus the raw signals the answerer uses to decide whether the plan covers a question."""
+
+    hits: tuple[RetrievedNode, ...]
+    top_dense: float
+    top_lexical: float
+    expansions: tuple[str, ...]
+
+
+class HybridRetriever:
+    """Ranks every plan node for a question."""
+
+    def __init__(self, tree: PlanTree, index: PlanIndex, lexical: LexicalIndex,
+                 synonyms: SynonymTable, embedder: Embedder) -> None:
+        self.tree = tree
+        self._index = index
+        self._lexical = lexical
+        self._synonyms = synonyms
+        self._embedder = embedder
+
+    def retrieve(self, text: str, k: int = 8) -> Retrieval:
+        """The `k` best nodes for the question, best first."""
+        expansions = tuple(self._synonyms.expansions(text))
+        expanded = f"{text} {' '.join(expansions)}" if expansions else text
+        dense = self._index.dense_scores(self._embedder.embed_query(expanded), limit=len(self.tree.nodes))
+        lexical_scores = self._lexical.scores(expanded)
+        lexical = {nid: float(s) for nid, s in zip(self._lexical.ids, lexical_scores, strict=True) if s > 0}
+        fused = _rrf([_ranked(dense), _ranked(lexical)])
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        hits = tuple(RetrievedNode(nid, score, dense.get(nid, 0.0), lexical.get(nid, 0.0)) for nid, score in ranked)
+        top_lexical = float(np.max(lexical_scores)) if len(lexical_scores) else 0.0
+        return Retrieval(hits, max(dense.values(), default=0.0), top_lexical, expansions)
+
+
+    def index_count(self) -> int:
+        """How many plan nodes the dense index holds."""
+        return self._index.count()
+
+
+def _ranked(scores: dict[str, float]) -> list[str]:
+    return [nid for nid, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def _rrf(rankings: list[list[str]]) -> dict[str, float]:
+    """Reciprocal rank fusion. Only nodes a ranking actually matched take part in it (no zero-score ties)."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, nid in enumerate(ranking, start=1):
+            fused[nid] = fused.get(nid, 0.0) + 1.0 / (RRF_K + rank)
+    return fused
