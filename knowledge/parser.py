@@ -78,9 +78,8 @@ def parse_plan(path: Path = PLAN_SOURCE) -> PlanTree:
         line = clean_line(raw_line)
         if line:
             _consume(state, line, number)
-    tree = _build_tree(state, path.name, hashlib.sha256(raw).hexdigest())
     verify_totals(state)
-    return tree
+    return _build_tree(state, path.name, hashlib.sha256(raw).hexdigest())
 
 
 def _consume(state: _State, line: str, number: int) -> None:

