@@ -28,7 +28,7 @@ from bot.structure import answer_structure, parse_structure_query
 from bot.types import Answer, Question
 from knowledge import PLAN_SOURCE
 from knowledge.embeddings import Embedder, load_embedder
-from knowledge.index import PlanIndex, Progress, open_client
+from knowledge.index import PlanIndex, Progress, index_lock, open_client
 from knowledge.lexical import JapaneseTokenizer, LexicalIndex, SynonymTable
 from knowledge.parser import parse_plan
 from knowledge.tree import PlanTree
@@ -147,8 +147,9 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     """Load the tree, the embedder and the index; the index is built (or brought up to date) here."""
     tree = parse_plan(settings.plan_source or PLAN_SOURCE)
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
-    index = PlanIndex(open_client(settings), embedder, settings.collection_name)
-    index.sync(tree, progress)
+    with index_lock(settings):
+        index = PlanIndex(open_client(settings), embedder, settings.collection_name)
+        index.sync(tree, progress)
     ids = [node.id for node in tree]
     lexical = LexicalIndex(ids, [tree.document_text(i) for i in ids], JapaneseTokenizer())
     retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder)

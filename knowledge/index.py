@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -42,6 +45,22 @@ def open_client(settings: Settings) -> ClientAPI:
         return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
     except Exception as exc:
         raise IndexBuildError(f"cannot open the Chroma index ({type(exc).__name__})") from exc
+
+
+@contextmanager
+def index_lock(settings: Settings) -> Iterator[None]:
+    """Serialise index building between processes on this machine (two workers starting at once).
+
+    Against a Chroma server, content-addressed ids make concurrent upserts converge on one copy anyway.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock_path: Path = settings.data_dir / "index.lock"
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def chunk_id(tree: PlanTree, node_id: str, document: str) -> str:

@@ -44,3 +44,16 @@ def test_reopened_collection_uses_our_embedding_function(tmp_path: Path) -> None
     result = reopened.collection.query(query_texts=["雪対策"], n_results=1, include=["metadatas"])
     assert (result["metadatas"] or [[]])[0][0]["measure_id"] in {"3.2.2"} or \
         (result["metadatas"] or [[]])[0][0]["policy_id"] == "3.2"
+
+
+def test_two_processes_building_the_embedded_index_at_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from bot.service import build_planbot; from bot.settings import Settings;"
+            "b = build_planbot(Settings(PLANBOT_DATA_DIR=sys.argv[1])); print(b.retriever.index_count())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    counts = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert counts == [len(parse_plan().nodes)] * 2
