@@ -13,6 +13,7 @@ from bot.compose import render_plain
 from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.types import Answer, Question
+from evals.cli import eval_command
 
 
 def _progress(done: int, total: int, what: str) -> None:
@@ -77,6 +78,8 @@ def _public(answer: Answer) -> dict[str, object]:
     record["answer"] = render_plain(answer)
     return record
 
+
+main.add_command(eval_command, name="eval")
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,163 @@
+"""`planbot eval`: run the gold sets, write the report, optionally gate CI or rewrite the baseline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.errors import PlanBotError
+from bot.settings import Settings
+from evals.dataset import SPLIT_CHOICES
+from evals.runner import Answerer, EvalRun
+
+KNOWN_MODES = ("extractive", "llm")
+TABLE_METRICS = (
+    "answer_accuracy", "citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate",
+    "hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "latency_p50_ms", "latency_p95_ms",
+)
+
+
+def _echo_progress(mode: str, done: int, total: int) -> None:
+    click.echo(f"\r{mode}: {done}/{total}", err=True, nl=done >= total)
+
+
+def _index_progress(done: int, total: int, what: str) -> None:
+    click.echo(f"\r{what}: {done}/{total}", err=True, nl=done >= total)
+
+
+def _parse_modes(value: str) -> list[str]:
+    modes = [m.strip() for m in value.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in KNOWN_MODES]
+    if unknown or not modes:
+        raise click.BadParameter(f"choose from {', '.join(KNOWN_MODES)} (comma-separated)",
+                                 param_hint="--modes")
+    return list(dict.fromkeys(modes))
+
+
+def build_answerers(settings: Settings, modes: Sequence[str]) -> dict[str, Answerer]:
+    """One answerer per mode: extractive always without an LLM; `llm` only when settings.llm is set."""
+    from bot.service import build_planbot
+
+    answerers: dict[str, Answerer] = {}
+    for mode in modes:
+        if mode == "llm" and not settings.llm:
+            click.echo("note: mode 'llm' skipped (PLANBOT_LLM is not set)", err=True)
+            continue
+        mode_settings = settings.model_copy(update={"llm": None}) if mode == "extractive" else settings
+        answerers[mode] = build_planbot(mode_settings, progress=_index_progress).ask
+    return answerers
+
+
+def summary_table(run: EvalRun) -> str:
+    """The metrics as a plain-text table, modes as columns."""
+    modes = list(run.modes)
+    width = max(len(m) for m in TABLE_METRICS)
+    lines = [f"{run.split}: {run.n} rows", f"{'metric':<{width}}  " + "  ".join(f"{m:>12}" for m in modes)]
+    for metric in TABLE_METRICS:
+        cells = [run.modes[m].metrics.get(metric) for m in modes]
+        lines.append(f"{metric:<{width}}  " + "  ".join(f"{_cell(v):>12}" for v in cells))
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
+
+
+def json_payload(run: EvalRun, report: Path, gate: list[str] | None) -> dict[str, Any]:
+    """The one JSON object `--json` prints."""
+    payload: dict[str, Any] = {"split": run.split, "n": run.n, "modes": run.metrics(), "report": str(report)}
+    if gate is not None:
+        payload["gate"] = {"passed": not gate, "failures": gate}
+    return payload
+
+
+@click.group("eval", invoke_without_command=True)
+@click.option("--dataset", "datasets", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL file(s) to use instead of the split's files (repeatable).")
+@click.option("--split", type=click.Choice(SPLIT_CHOICES), default="dev", show_default=True,
+              help="Which gold set; also names the report and selects thresholds and baseline.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Markdown report path (HTML beside it). Default: <data dir>/reports/eval-<split>.md")
+@click.option("--gate", is_flag=True, help="Exit non-zero when a metric misses its threshold or baseline.")
+@click.option("--write-baseline", is_flag=True, help="Store this run's metrics as the split's baseline.")
+@click.option("--modes", "modes_value", default="extractive", show_default=True,
+              help="Comma-separated modes to compare: extractive,llm")
+@click.option("--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
+              hidden=True, help="Alternative thresholds.toml (tests).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              hidden=True, help="Alternative baseline.json (tests).")
+@click.pass_context
+def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_json: bool,
+                 report_path: Path | None, gate: bool, write_baseline: bool, modes_value: str,
+                 thresholds_path: Path | None, baseline_path: Path | None) -> None:
+    """Run the gold question sets through the bot, report every failure, optionally gate."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from evals import gate as gating
+    from evals.dataset import load_rows, split_paths
+    from evals.report import default_report_path, write_reports
+    from evals.runner import run_eval
+    from knowledge import PLAN_SOURCE
+    from knowledge.parser import parse_plan
+
+    settings = _settings(ctx)
+    modes = _parse_modes(modes_value)
+    try:
+        tree = parse_plan(settings.plan_source or PLAN_SOURCE)
+        paths = list(datasets) or split_paths(split)
+        rows = load_rows(paths, tree)
+        config = gating.load_config(thresholds_path or gating.THRESHOLDS_FILE)
+        answerers = build_answerers(settings, modes)
+    except PlanBotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not answerers:
+        raise click.ClickException("no mode to run")
+    run = run_eval(rows, answerers, tree, split=split, sources=[str(p) for p in paths],
+                   progress=_echo_progress)
+    md_path, _ = write_reports(run, report_path or default_report_path(settings.data_dir, split))
+    baseline_file = baseline_path or gating.BASELINE_FILE
+    if write_baseline:
+        gating.write_baseline(baseline_file, split, run.metrics())
+        click.echo(f"baseline for {split} written to {baseline_file}", err=True)
+    failures = None
+    if gate:
+        try:
+            baseline = gating.load_baseline(baseline_file)
+        except PlanBotError as exc:
+            raise click.ClickException(str(exc)) from exc
+        failures = [f.describe() for f in gating.check(run.metrics(), split, config, baseline)]
+    _output(run, md_path, failures, as_json)
+    if failures:
+        ctx.exit(1)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    # Under `planbot`, the parent group has built the settings; standalone (tests) build them here.
+    if isinstance(ctx.obj, Settings):
+        return ctx.obj
+    try:
+        return Settings()
+    except (PlanBotError, ValueError) as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
+
+
+def _output(run: EvalRun, md_path: Path, failures: list[str] | None, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(json_payload(run, md_path, failures), ensure_ascii=False))
+    else:
+        click.echo(summary_table(run))
+        click.echo(f"report: {md_path} (and {md_path.with_suffix('.html').name})")
+    if failures is None:
+        return
+    for line in failures:
+        click.echo(f"GATE FAILED: {line}", err=True)
+    if not failures:
+        click.echo(f"gate passed ({run.split})", err=True)
