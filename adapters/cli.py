@@ -66,6 +66,26 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
         sys.stdout.flush()
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="uvicorn worker processes (they share the database, so events are answered once).")
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Run the web app: LINE and Slack webhooks, the review page, /api/ask and /healthz."""
+    import uvicorn
+
+    if workers == 1:
+        from adapters.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+        return
+    # Several processes each build their own Settings from the same environment.
+    uvicorn.run("adapters.app:app_factory", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
 def _stdin_lines(as_json: bool) -> Iterator[str]:
     if not as_json and sys.stdin.isatty():
         raise click.UsageError("give a QUESTION, or use --json and send questions on stdin, one per line")

@@ -15,8 +15,11 @@ import sys
 import tempfile
 import textwrap
 
-QUESTIONS = ["冬の除雪はどうなる？", "近所の空き家が心配", "子育ての支援ってどうなってる", "How will the city help tourism?",
-             "バスが減って不便", "政策はいくつ？", "明日の天気は？", "ごみの分別がわからない", "お年寄りの見守り", "DXって何するの"]
+QUESTIONS = [
+    "冬の除雪はどうなる？", "近所の空き家が心配", "子育ての支援ってどうなってる", "How will the city help tourism?",
+    "バスが減って不便", "政策はいくつ？", "明日の天気は？", "ごみの分別がわからない", "お年寄りの見守り",
+    "DXって何するの",
+]
 
 CHILD = textwrap.dedent("""
     import json, resource, sys, time

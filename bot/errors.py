@@ -27,6 +27,17 @@ class StorageError(PlanBotError):
     """The answer log or event store could not be written or read."""
 
 
+class DeliveryError(PlanBotError):
+    """A platform API (LINE, Slack) refused or failed to take our reply.
+
+    `retryable` is True for 429, 5xx and network errors: the event is tried again with backoff.
+    """
+
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class ConfigError(PlanBotError):
     """Settings are missing, malformed or unsafe for the environment."""
 

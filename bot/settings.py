@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(default=365, ge=1, validation_alias=_env("PLANBOT_RETENTION_DAYS"))
 
+    # Webhook event inbox: how long a worker may hold an event before another takes it over.
+    inbox_lease_seconds: float = Field(default=60.0, gt=0, validation_alias=_env("PLANBOT_INBOX_LEASE_SECONDS"))
+    inbox_max_attempts: int = Field(default=5, ge=1, validation_alias=_env("PLANBOT_INBOX_MAX_ATTEMPTS"))
+    worker_concurrency: int = Field(default=4, ge=1, validation_alias=_env("PLANBOT_WORKER_CONCURRENCY"))
+    # `POST /api/ask` needs `Authorization: Bearer <token>` when set.
+    api_token: SecretStr | None = Field(default=None, validation_alias=_env("PLANBOT_API_TOKEN"))
+
     # Abuse limits
     max_question_chars: int = Field(default=2000, ge=10, validation_alias=_env("PLANBOT_MAX_QUESTION_CHARS"))
     rate_limit_per_minute: int = Field(default=20, ge=1, validation_alias=_env("PLANBOT_RATE_LIMIT_PER_MINUTE"))

@@ -111,7 +111,8 @@ def _count_text(query: StructureQuery, tree: PlanTree, language: Language) -> st
             return (f"The basic concept (基本構想) has {len(pillars)} pillars, {n_pol} policies (政策) and "
                     f"{n_mea} measures (施策) in total.\n{rows}")
         rows = "\n".join(f"・柱{p.number}「{p.title}」: 政策{a}・施策{b}" for p, a, b in per)
-        return f"基本構想は{len(pillars)}つの柱、{n_pol}の政策、{n_mea}の施策で構成されています（政策{n_pol}・施策{n_mea}）。\n{rows}"
+        total = f"基本構想は{len(pillars)}つの柱、{n_pol}の政策、{n_mea}の施策で構成されています"
+        return f"{total}（政策{n_pol}・施策{n_mea}）。\n{rows}"
     node = tree[query.scope]
     policies = len(node.children) if node.kind == "pillar" else 1
     measures = len(tree.measures_under(node.id))
@@ -119,7 +120,8 @@ def _count_text(query: StructureQuery, tree: PlanTree, language: Language) -> st
         return f"{_name(node.id, tree, 'en')} has {policies} policies and {measures} measures." if node.kind == \
             "pillar" else f"{_name(node.id, tree, 'en')} has {measures} measures."
     if node.kind == "pillar":
-        return f"{_name(node.id, tree, 'ja')}には政策{policies}・施策{measures}があります（{policies}の政策、{measures}の施策）。"
+        name = _name(node.id, tree, "ja")
+        return f"{name}には政策{policies}・施策{measures}があります（{policies}の政策、{measures}の施策）。"
     return f"{_name(node.id, tree, 'ja')}には{measures}の施策があります。"
 
 

@@ -113,7 +113,7 @@ class LangChainEmbeddings(LangChainEmbeddingsBase):
         self._embedder = embedder
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed_passages(texts).tolist()  # type: ignore[no-any-return]
+        return [[float(x) for x in row] for row in self._embedder.embed_passages(texts)]
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embedder.embed_query(text).tolist()  # type: ignore[no-any-return]
+        return [float(x) for x in self._embedder.embed_query(text)]

@@ -45,13 +45,15 @@ def test_counts_come_from_the_tree(planbot: PlanBot) -> None:
 
 
 def test_policies_of_a_pillar_are_listed_exactly(planbot: PlanBot) -> None:
-    answerable, cited, text, kind = ask(planbot, "柱3の政策を一覧で")
+    _answerable, cited, text, kind = ask(planbot, "柱3の政策を一覧で")
     assert kind == "structure" and cited == ["3"]
     for policy in planbot.tree.children("3"):
         assert policy.title in text
 
 
-@pytest.mark.parametrize("question", ["除雪の予算はいくら？", "子育て支援のKPIは何％？", "What is the budget for tourism?"])
+@pytest.mark.parametrize(
+    "question", ["除雪の予算はいくら？", "子育て支援のKPIは何％？", "What is the budget for tourism?"]
+)
 def test_budgets_and_indicators_are_not_in_the_loaded_plan(planbot: PlanBot, question: str) -> None:
     answerable, cited, text, kind = ask(planbot, question)
     assert (answerable, kind, cited) == (False, "not_in_plan", [])

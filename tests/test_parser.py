@@ -24,7 +24,8 @@ def test_real_source_matches_stated_totals() -> None:
 
 def test_ids_and_breadcrumbs() -> None:
     tree = parse_plan()
-    assert tree.breadcrumb("3.2.2") == "まちをデザインする › 政策2 災害防止・雪対策の充実 › 施策② 効果的・効率的な雪対策の推進"
+    expected = "まちをデザインする › 政策2 災害防止・雪対策の充実 › 施策② 効果的・効率的な雪対策の推進"
+    assert tree.breadcrumb("3.2.2") == expected
     assert tree["1"].title == "仕事をつくる"
     assert tree["2.6.4"].title == "生活困窮者の自立支援"
     assert tree["3.6.3"].title == "廃棄物の適正処理の確保"
@@ -63,7 +64,11 @@ def _damaged(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
     [
         (" - 施策③ 空家等対策の推進\n", "", "pillar 3 (まちをデザインする): the document states 政策6・施策17, "
                                              "the parser found 政策6・施策16"),
-        ("政策 1 7・施策 5 2", "政策 1 7・施策 5 3", "the document states 政策17・施策53, the parser found 政策17・施策52"),
+        (
+            "政策 1 7・施策 5 2",
+            "政策 1 7・施策 5 3",
+            "the document states 政策17・施策53, the parser found 政策17・施策52",
+        ),
         ("人をまもり・そだてる\n 政策 6\n 施策 21", "人をまもり・そだてる\n 政策 6\n 施策 20", "states 政策6・施策20"),
         ("- 政策 6 脱炭素・循環型社会の実現**", "- 政策 7 脱炭素・循環型社会の実現**", "policy numbers are"),
         ("\nまちをデザインする\n 政策 6", "\n政策 6", "not closed by a pillar label"),

@@ -1,0 +1,93 @@
+"""What the app's lifespan owns (database, answer log, inbox, the core) and hands out through `Depends`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fastapi import APIRouter, HTTPException, Request
+
+from bot.assistant import Assistant
+from bot.service import PlanBot
+from bot.settings import Settings
+from bot.store.answer_log import AnswerLog
+from bot.store.approved import ApprovedAnswers
+from bot.store.db import Database
+from bot.store.inbox import EventInbox, InboxItem
+from bot.store.ratelimit import RateLimiter
+
+#: Answers one stored webhook event (runs in a worker thread). Raises DeliveryError on platform failure.
+EventHandler = Callable[[InboxItem], None]
+
+
+@dataclass
+class Services:
+    """Every long-lived client of one app process. Built by the lifespan, closed by it."""
+
+    settings: Settings
+    database: Database
+    answer_log: AnswerLog
+    inbox: EventInbox
+    approved: ApprovedAnswers
+    limiter: RateLimiter
+    planbot: PlanBot | None = None
+    assistant: Assistant | None = None
+    handlers: dict[str, EventHandler] = field(default_factory=dict)
+    shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    events_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    startup_error: str | None = None
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """Open the database (migrating it) and the stores on top of it."""
+        from bot.store.db import open_database
+
+        database = open_database(settings)
+        return cls(
+            settings=settings,
+            database=database,
+            answer_log=AnswerLog(database),
+            inbox=EventInbox(database, settings.inbox_lease_seconds, settings.inbox_max_attempts),
+            approved=ApprovedAnswers(database),
+            limiter=RateLimiter(database, settings.rate_limit_per_minute),
+        )
+
+    def attach(self, planbot: PlanBot) -> None:
+        """The core is loaded: answering can start."""
+        self.planbot = planbot
+        self.assistant = Assistant(planbot, self.answer_log, self.limiter, self.approved)
+        self.ready.set()
+        self.events_waiting.set()
+
+    def accept_event(self, source: str, event_key: str, payload: dict[str, object]) -> bool:
+        """Persist a webhook event for the worker; False for a redelivery we already hold."""
+        accepted = self.inbox.accept(source, event_key, dict(payload))
+        if accepted:
+            self.events_waiting.set()
+        return accepted
+
+
+class Channel(Protocol):
+    """A platform adapter: its routes, and what it opens and closes with the app."""
+
+    router: APIRouter
+
+    async def startup(self, services: Services) -> None:
+        """Open clients, register inbox handlers in `services.handlers`, add shutdown hooks."""
+
+
+def get_services(request: Request) -> Services:
+    """FastAPI dependency: this process's services."""
+    services: Services = request.app.state.services
+    return services
+
+
+def get_assistant(request: Request) -> Assistant:
+    """FastAPI dependency: the answerer, or 503 while the core is still loading."""
+    assistant = get_services(request).assistant
+    if assistant is None:
+        raise HTTPException(status_code=503, detail="starting up, try again in a few seconds")
+    return assistant

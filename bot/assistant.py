@@ -1,0 +1,86 @@
+"""The answerer every channel calls: rate limit, reviewer-approved answers, the core, the answer log."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+
+from bot.compose import citations_for
+from bot.intents import clean_question, detect_language
+from bot.service import PlanBot
+from bot.store.answer_log import AnswerLog
+from bot.store.approved import ApprovedAnswers
+from bot.store.privacy import hash_user
+from bot.store.ratelimit import RateLimiter
+from bot.types import Answer, Question
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED_JA = "短い時間にたくさんのご質問をいただきました。1分ほどおいてから、もう一度お送りください。"
+RATE_LIMITED_EN = "You have sent many questions in a short time. Please wait a minute and try again."
+REVIEWED_NOTE_JA = "（この回答は市の担当者が確認した内容です）"
+REVIEWED_NOTE_EN = "(This answer was reviewed by city staff.)"
+
+
+@dataclass(frozen=True)
+class LoggedAnswer:
+    """An answer and the id it was logged under (None when logging failed; the answer still stands)."""
+
+    answer: Answer
+    answer_id: int | None
+    user_hash: str | None
+
+
+class Assistant:
+    """Question in, logged answer out. Thread-safe; never raises for a user's input."""
+
+    def __init__(self, planbot: PlanBot, answer_log: AnswerLog, limiter: RateLimiter,
+                 approved: ApprovedAnswers) -> None:
+        self.planbot = planbot
+        self.answer_log = answer_log
+        self.limiter = limiter
+        self.approved = approved
+        self.salt = planbot.settings.user_hash_salt
+
+    def user_hash(self, question: Question) -> str | None:
+        """The salted hash of the asker's platform id."""
+        return hash_user(self.salt, question.channel, question.user_id)
+
+    def answer(self, question: Question, event_key: str | None = None) -> LoggedAnswer:
+        """Answer and log one question."""
+        user_hash = self.user_hash(question)
+        answer = self._answer(question, user_hash)
+        answer_id = self.answer_log.record(question, answer, user_hash, event_key)
+        return LoggedAnswer(answer, answer_id, user_hash)
+
+    def _answer(self, question: Question, user_hash: str | None) -> Answer:
+        started = time.perf_counter()
+        language = detect_language(question.text or "")
+        try:
+            if not self.limiter.allow(user_hash):
+                text = RATE_LIMITED_EN if language == "en" else RATE_LIMITED_JA
+                return Answer(question.text, text, False, kind="invalid_input")
+            approved = self._approved(question)
+        except Exception:
+            # The limiter and approved answers are safeguards around the core: if the database is
+            # down, citizens still get the plan's answer rather than an apology.
+            log.exception("rate limit / approved answers unavailable; answering from the core")
+            approved = None
+        if approved is not None:
+            return replace(approved, latency_ms=(time.perf_counter() - started) * 1000)
+        return self.planbot.ask(question)
+
+    def _approved(self, question: Question) -> Answer | None:
+        cleaned = clean_question(question.text or "", self.planbot.settings.max_question_chars)
+        if cleaned.problem:
+            return None
+        vector = self.planbot.embedder.embed_query(cleaned.text)
+        match = self.approved.match([float(x) for x in vector])
+        if match is None:
+            return None
+        tree = self.planbot.tree
+        cited = [node_id for node_id in match.citations if node_id in tree]
+        note = REVIEWED_NOTE_EN if detect_language(cleaned.text) == "en" else REVIEWED_NOTE_JA
+        return Answer(question.text, f"{match.answer_text}\n\n{note}", True, citations_for(tree, cited),
+                      kind="approved", mode="approved", approved_answer_id=match.id)

@@ -1,0 +1,116 @@
+"""The event inbox: webhook events are stored before we acknowledge them, then answered by a worker.
+
+Dedupe is the unique (source, event_key) constraint, so it holds across workers and machines. A claimed
+event carries a lease; if its worker dies (kill -9), the lease runs out and another worker takes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.store.db import Database
+from bot.store.models import InboxEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A claimed event, handed to the handler of its source."""
+
+    id: int
+    source: str
+    event_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class EventInbox:
+    """Accept, claim, complete and fail events; every transition is one short transaction."""
+
+    def __init__(self, database: Database, lease_seconds: float = 60.0, max_attempts: int = 5) -> None:
+        self.database = database
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+
+    def accept(self, source: str, event_key: str, payload: dict[str, Any]) -> bool:
+        """Store an event durably. False when (source, event_key) was seen before (a redelivery)."""
+        values = {"source": source, "event_key": event_key[:200], "payload": payload, "status": "pending",
+                  "attempts": 0, "received_at": utcnow(), "not_before": utcnow()}
+        statement: Insert
+        if self.database.is_sqlite:
+            statement = sqlite.insert(InboxEvent).values(**values).on_conflict_do_nothing()
+        else:
+            statement = postgresql.insert(InboxEvent).values(**values).on_conflict_do_nothing()
+        with self.database.session() as session:
+            result = session.execute(statement)
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def claim(self, worker: str, limit: int = 1) -> list[InboxItem]:
+        """Take up to `limit` due events (pending, or processing with an expired lease) for `worker`."""
+        now = utcnow()
+        due = (
+            select(InboxEvent.id)
+            .where(((InboxEvent.status == "pending") & (InboxEvent.not_before <= now))
+                   | ((InboxEvent.status == "processing") & (InboxEvent.lease_until < now)))
+            .order_by(InboxEvent.id)
+            .limit(limit)
+        )
+        if not self.database.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(InboxEvent)
+            .where(InboxEvent.id.in_(due.scalar_subquery()))
+            .values(status="processing", lease_until=now + self.lease, claimed_by=worker[:80],
+                    attempts=InboxEvent.attempts + 1)
+            .returning(InboxEvent.id, InboxEvent.source, InboxEvent.event_key, InboxEvent.payload,
+                       InboxEvent.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        with self.database.session() as session:
+            rows = session.execute(claim).all()
+        return sorted((InboxItem(r.id, r.source, r.event_key, r.payload, r.attempts) for r in rows),
+                      key=lambda item: item.id)
+
+    def complete(self, item: InboxItem, worker: str) -> None:
+        """Mark an event answered (only if `worker` still holds it)."""
+        self._finish(item, worker, status="done", error=None)
+
+    def fail(self, item: InboxItem, worker: str, error: str, retryable: bool) -> bool:
+        """Record a failure; retried later with exponential backoff unless out of attempts.
+
+        Returns True when the event will be retried, False when it is now marked failed for good.
+        """
+        if retryable and item.attempts < self.max_attempts:
+            delay = timedelta(seconds=min(2 ** item.attempts, 300))
+            with self.database.session() as session:
+                session.execute(update(InboxEvent)
+                                .where(InboxEvent.id == item.id, InboxEvent.claimed_by == worker[:80])
+                                .values(status="pending", not_before=utcnow() + delay, lease_until=None,
+                                        last_error=error[:200]))
+            return True
+        self._finish(item, worker, status="failed", error=error)
+        log.error("event %s/%s failed for good after %d attempts: %s", item.source, item.event_key,
+                  item.attempts, error)
+        return False
+
+    def _finish(self, item: InboxItem, worker: str, status: str, error: str | None) -> None:
+        with self.database.session() as session:
+            session.execute(update(InboxEvent)
+                            .where(InboxEvent.id == item.id, InboxEvent.claimed_by == worker[:80])
+                            .values(status=status, finished_at=utcnow(), lease_until=None,
+                                    last_error=None if error is None else error[:200]))
+
+    def counts(self) -> dict[str, int]:
+        """Events per status (for health checks, tests and benchmarks)."""
+        from sqlalchemy import func
+
+        with self.database.session() as session:
+            rows = session.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all()
+        return {status: int(count) for status, count in rows}

@@ -1,0 +1,1 @@
+"""The eval suite: gold questions, metrics, report and the CI gate."""
