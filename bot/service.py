@@ -22,6 +22,7 @@ from bot.intents import (
     is_injection,
     is_outside_plan,
 )
+from bot.llm import LLMComposer, build_llm_composer
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.settings import Settings
 from bot.structure import answer_structure, parse_structure_query
@@ -53,12 +54,14 @@ class PlanBot:
     """The core. `ask` is synchronous, thread-safe, CPU-bound (tens of ms) and never raises."""
 
     def __init__(self, settings: Settings, tree: PlanTree, embedder: Embedder,
-                 retriever: HybridRetriever, thresholds: Thresholds | None = None) -> None:
+                 retriever: HybridRetriever, thresholds: Thresholds | None = None,
+                 llm: LLMComposer | None = None) -> None:
         self.settings = settings
         self.tree = tree
         self.embedder = embedder
         self.retriever = retriever
         self.thresholds = thresholds or Thresholds()
+        self.llm = llm
 
     def ask(self, question: Question) -> Answer:
         """Answer one question from the plan. Failures become the fixed apology, never an exception."""
@@ -130,8 +133,9 @@ class PlanBot:
         cited = self._choose(retrieval)
         scores = {h.id: h.score for h in retrieval.hits}
         body = plan_answer_text(self.tree, cited, language, self.settings.city_contact)
-        return Answer(raw_question, body, True, citations_for(self.tree, cited, scores), kind="plan",
-                      retrieved=retrieval.hits, related=self._related(cited, language))
+        answer = Answer(raw_question, body, True, citations_for(self.tree, cited, scores), kind="plan",
+                        retrieved=retrieval.hits, related=self._related(cited, language))
+        return self.llm.compose(answer, language) if self.llm is not None else answer
 
     def _related(self, cited: list[str], language: Language) -> tuple[str, ...]:
         """Follow-up questions: the other measures of the cited measure's policy."""
@@ -153,4 +157,4 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     ids = [node.id for node in tree]
     lexical = LexicalIndex(ids, [tree.document_text(i) for i in ids], JapaneseTokenizer())
     retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder)
-    return PlanBot(settings, tree, embedder, retriever)
+    return PlanBot(settings, tree, embedder, retriever, llm=build_llm_composer(settings, tree))

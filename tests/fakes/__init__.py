@@ -1,0 +1,1 @@
+"""Fakes of external things (LLM providers), reusable by tests and by evals in CI."""
