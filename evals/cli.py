@@ -108,6 +108,8 @@ def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_
     from knowledge import PLAN_SOURCE
     from knowledge.parser import parse_plan
 
+    if write_baseline and datasets and baseline_path is None:
+        raise click.UsageError("--write-baseline records a split's baseline; it cannot be used with --dataset")
     settings = _settings(ctx)
     modes = _parse_modes(modes_value)
     try:

@@ -192,6 +192,9 @@ def test_planbot_eval_end_to_end(dataset: Path, settings: Settings, planbot: Pla
     for row_id in (f.split(":")[0] for f in report.read_text(encoding="utf-8").split("### ")[1:]):
         assert row_id in {r["id"] for r in ROWS}
 
+    refused = runner.invoke(main, ["eval", "--dataset", str(dataset), "--write-baseline"], env=env)
+    assert refused.exit_code == 2 and "cannot be used with --dataset" in refused.output
+
     second = runner.invoke(main, [*common, "--gate", "--thresholds", str(lenient)], env=env)
     assert second.exit_code == 0, second.output
     assert "answer_accuracy" in second.stdout and "gate passed (dev)" in second.stderr
