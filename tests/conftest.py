@@ -27,3 +27,35 @@ def settings(session_data_dir: Path) -> Settings:
 def planbot(settings: Settings) -> Iterator[PlanBot]:
     """The real bot, built once."""
     yield build_planbot(settings)
+
+
+def _servers_required() -> bool:
+    # CI (./run test) sets this so a missing PostgreSQL fails the run instead of skipping its tests.
+    import os
+
+    return os.environ.get("PLANBOT_REQUIRE_SERVERS") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (Debian's package), on loopback."""
+    from tests.servers.postgres import postgres_bin, postgres_server
+
+    if postgres_bin() is None:
+        if _servers_required():
+            pytest.fail("PostgreSQL is required (PLANBOT_REQUIRE_SERVERS=1) but not installed")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: SQLite under tmp_path, and the same on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'planbot.sqlite3'}"
+        return
+    from tests.servers.postgres import fresh_database
+
+    with fresh_database(request.getfixturevalue("postgres_url")) as url:
+        yield url

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.db import Database
@@ -43,14 +43,10 @@ class EventInbox:
         """Store an event durably. False when (source, event_key) was seen before (a redelivery)."""
         values = {"source": source, "event_key": event_key[:200], "payload": payload, "status": "pending",
                   "attempts": 0, "received_at": utcnow(), "not_before": utcnow()}
-        statement: Insert
-        if self.database.is_sqlite:
-            statement = sqlite.insert(InboxEvent).values(**values).on_conflict_do_nothing()
-        else:
-            statement = postgresql.insert(InboxEvent).values(**values).on_conflict_do_nothing()
+        dialect = sqlite if self.database.is_sqlite else postgresql
+        statement = dialect.insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(InboxEvent.id)
         with self.database.session() as session:
-            result = session.execute(statement)
-            return int(getattr(result, "rowcount", 0) or 0) == 1
+            return session.execute(statement).first() is not None
 
     def claim(self, worker: str, limit: int = 1) -> list[InboxItem]:
         """Take up to `limit` due events (pending, or processing with an expired lease) for `worker`."""
