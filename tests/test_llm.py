@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -233,3 +237,60 @@ def test_grounded_fake_gives_llm_answers_citing_retrieved_nodes(planbot: PlanBot
     assert answer.token_usage["total_tokens"] == answer.token_usage["input_tokens"] + answer.token_usage[
         "output_tokens"]
     assert answer.text.startswith("Aomori City's") == question.isascii()
+
+
+# --- the real OpenAI client against a local OpenAI-compatible HTTP server ---------------------------
+
+
+class _CompletionsHandler(BaseHTTPRequestHandler):
+    """`POST /v1/chat/completions` as vLLM or llama.cpp server answer it, after `delay_s`."""
+
+    delay_s = 0.0
+    reply = "除雪は「施策② 効果的・効率的な雪対策の推進」で進めます [3.2.2][5.5.5]。"
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        time.sleep(self.delay_s)
+        body = json.dumps({
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": request["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": self.reply}}],
+            "usage": {"prompt_tokens": 321, "completion_tokens": 22, "total_tokens": 343},
+        }).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting: that is the timeout under test
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def completions_server() -> Iterator[tuple[str, type[_CompletionsHandler]]]:
+    handler = type("Handler", (_CompletionsHandler,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_configured_openai_compatible_endpoint_end_to_end(
+        settings: Settings, planbot: PlanBot, completions_server: tuple[str, type[_CompletionsHandler]]) -> None:
+    url, handler = completions_server
+    composer = build_llm_composer(configured(settings, llm="openai:local-model", openai_base_url=url,
+                                             llm_timeout_s=0.5), planbot.tree)
+    bot = PlanBot(planbot.settings, planbot.tree, planbot.embedder, planbot.retriever, planbot.thresholds,
+                  llm=composer)
+    answer = bot.ask(Question(SNOW))
+    assert (answer.mode, answer.model, [c.id for c in answer.citations]) == ("llm", "openai:local-model", ["3.2.2"])
+    assert "5.5.5" not in answer.text
+    assert answer.token_usage == {"input_tokens": 321, "output_tokens": 22, "total_tokens": 343}
+    handler.delay_s = 1.5
+    assert bot.ask(Question(SNOW)).fallback_reason == "timeout"
