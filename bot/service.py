@@ -29,7 +29,7 @@ from bot.structure import answer_structure, parse_structure_query
 from bot.types import Answer, Question
 from knowledge import PLAN_SOURCE
 from knowledge.embeddings import Embedder, load_embedder
-from knowledge.index import PlanIndex, Progress, index_lock, open_client
+from knowledge.index import Progress, index_lock, open_index
 from knowledge.lexical import JapaneseTokenizer, LexicalIndex, SynonymTable
 from knowledge.parser import parse_plan
 from knowledge.tree import PlanTree
@@ -152,8 +152,7 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     tree = parse_plan(settings.plan_source or PLAN_SOURCE)
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
     with index_lock(settings):
-        index = PlanIndex(open_client(settings), embedder, settings.collection_name)
-        index.sync(tree, progress)
+        index = open_index(settings, tree, embedder, progress)
     ids = [node.id for node in tree]
     lexical = LexicalIndex(ids, [tree.document_text(i) for i in ids], JapaneseTokenizer())
     retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder)

