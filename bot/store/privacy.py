@@ -9,22 +9,35 @@ import unicodedata
 
 from pydantic import SecretStr
 
-_KANJI_KANA = r"[一-龥々〆ヶぁ-んァ-ヴー]"
+# Place names: kanji and katakana; hiragana is left out so particles (住所は…) stay outside the match.
+_PLACE = r"[一-龥々〆ヶァ-ヴー]"
 _NUM = r"(?:\d+|[一二三四五六七八九十〇]+)"
+# Phone number groups, optionally in brackets: (017)734-1111, 017(734)1111.
+_AREA0 = r"(?:\(0\d{1,4}\)|0\d{1,4})"
+_AREA = r"(?:\(\d{1,4}\)|\d{1,4})"
+# Hyphen look-alikes people type between digits (incl. the katakana long-vowel mark ー).
+_DASHES = frozenset("‐‑‒–—―−ーｰ")
+# Japanese numbers have 10 digits (11 for mobiles; +81 plus 9-10): shorter runs are not phones.
+_PHONE_MIN_DIGITS = 10
+# Marks text already masked, so a later pattern cannot match across it.
+_TAKEN = "\x00"
 
 # Order matters: the longest and most specific patterns run first.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("[メール]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("[メール]", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
     ("[マイナンバー]", re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")),
-    ("[郵便番号]", re.compile(r"〒\s?\d{3}-?\d{4}")),
-    ("[電話番号]", re.compile(r"(?:\+81[ -]?|(?<!\d)0)\d{1,4}[ -]?\(?\d{1,4}\)?[ -]?\d{3,4}(?!\d)")),
+    ("[郵便番号]", re.compile(r"(?:〒|(?<=郵便番号)|(?<=郵便番号[:\s]))\s?\d{3}-?\d{4}(?!\d)")),
+    ("[電話番号]", re.compile(
+        rf"(?:\+81[ -]?{_AREA}|(?<![\d+]){_AREA0})[ -]?{_AREA}[ -]?\d{{3,4}}(?!\d)")),
     ("[郵便番号]", re.compile(r"(?<![\d-])\d{3}-\d{4}(?![\d-])")),
     (
         "[住所]",
         re.compile(
-            rf"{_KANJI_KANA}{{0,12}}(?:{_NUM}丁目|{_NUM}番町)\s*(?:{_NUM}(?:番地?|-)\s*)?(?:{_NUM}号?)?"
-            rf"|{_KANJI_KANA}{{1,12}}(?:町|字|通り?|台|野|沢|森|浜){_NUM}(?:-{_NUM}){{1,2}}(?:号)?"
-            rf"|{_KANJI_KANA}{{1,12}}{_NUM}番地(?:の?{_NUM})?"
+            rf"{_PLACE}{{0,12}}(?:{_NUM}丁目|{_NUM}番町)\s*(?:{_NUM}(?:番地?|-)\s*)?(?:{_NUM}号?)?"
+            rf"|{_PLACE}{{0,12}}字{_PLACE}{{1,12}}{_NUM}(?:番地?(?:の?{_NUM})?)?(?:-{_NUM}){{0,2}}"
+            rf"|{_PLACE}{{0,12}}(?:市|郡|町|村|字|通り?|台|野|沢|森|浜){_PLACE}{{0,12}}"
+            rf"{_NUM}(?:-{_NUM}){{1,3}}(?:号)?"
+            rf"|{_PLACE}{{1,12}}{_NUM}番地(?:の?{_NUM})?"
         ),
     ),
 )
@@ -33,14 +46,42 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 def mask_personal_data(text: str) -> str:
     """Replace phone numbers, e-mail addresses, My Numbers, postal codes and street addresses.
 
-    Full-width digits and hyphens are folded first (NFKC) so ０１７−７３４… is caught too. Names are
-    not detected: a free-text name looks like any other word.
+    Matching runs on an NFKC-folded copy (so ０１７−７３４… and ０９０ー… are caught too), but the
+    text outside a match is kept exactly as typed. Names are not detected: a free-text name looks
+    like any other word.
     """
-    folded = unicodedata.normalize("NFKC", text)
-    folded = re.sub(r"(?<=\d)[‐‑–—―−ｰ](?=\d)", "-", folded)
+    folded, origin = _fold(text)
+    spans: list[tuple[int, int, str]] = []
+
     for label, pattern in _PATTERNS:
-        folded = pattern.sub(label, folded)
-    return folded
+        def take(match: re.Match[str], label: str = label) -> str:
+            if label == "[電話番号]" and sum(ch.isdigit() for ch in match.group()) < _PHONE_MIN_DIGITS:
+                return match.group()
+            spans.append((origin[match.start()], origin[match.end() - 1] + 1, label))
+            return _TAKEN * len(match.group())
+
+        folded = pattern.sub(take, folded)
+    out, position = [], 0
+    for start, end, label in sorted(spans):
+        out.append(text[position:start])
+        out.append(label)
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """NFKC per character, dashes between digits made "-", with each folded char's index in `text`."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = unicodedata.normalize("NFKC", char).replace(_TAKEN, " ")
+        chars.extend(folded)
+        origin.extend([index] * len(folded))
+    for i in range(1, len(chars) - 1):
+        if chars[i] in _DASHES and chars[i - 1].isdigit() and chars[i + 1].isdigit():
+            chars[i] = "-"
+    return "".join(chars), origin
 
 
 def hash_user(salt: SecretStr, platform: str, raw_user_id: str | None) -> str | None:

@@ -1,0 +1,267 @@
+"""What the review page reads: the filtered answer list, its CSV export, and the dashboard figures.
+
+Dates are calendar days in Japan time (the communications team works in JST); the log stores UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Select, func, or_, select
+
+from bot.store.db import Database
+from bot.store.models import AnswerRecord
+from knowledge.tree import PlanTree
+
+JST = timezone(timedelta(hours=9), "JST")
+CHANNELS = ("line", "slack", "api", "cli")
+STATUSES = ("unreviewed", "reviewed", "flagged")
+PER_PAGE = 50
+MAX_PAGE = 10_000
+CSV_COLUMNS = (
+    "id", "created_at_jst", "channel", "user_hash", "question", "answer", "citations", "answerable", "kind",
+    "mode", "model", "latency_ms", "feedback_up", "feedback_down", "review_status", "reviewer", "review_note",
+    "corrected_answer", "corrected_citations",
+)
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """The list's filters, as read from the query string. Unknown or malformed values are ignored."""
+
+    channel: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    answerable: bool | None = None
+    thumbs_down: bool = False
+    status: str | None = None
+    q: str = ""
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> ReviewFilters:
+        """Parse `?channel=line&from=2025-01-01&to=…&answerable=no&down=1&status=unreviewed&q=…&page=2`."""
+        channel = params.get("channel") or None
+        status = params.get("status") or None
+        answerable = {"yes": True, "no": False}.get(params.get("answerable", ""))
+        return cls(
+            channel=channel if channel in CHANNELS else None,
+            date_from=_date(params.get("from")),
+            date_to=_date(params.get("to")),
+            answerable=answerable,
+            thumbs_down=params.get("down") in ("1", "on", "true"),
+            status=status if status in STATUSES else None,
+            q=(params.get("q") or "").strip()[:200],
+            page=min(max(_int(params.get("page"), 1), 1), MAX_PAGE),
+        )
+
+    def query(self, page: int | None = None) -> dict[str, str]:
+        """The filters as query parameters (for paging links and the CSV link); defaults left out."""
+        params: dict[str, str] = {}
+        if self.channel:
+            params["channel"] = self.channel
+        if self.date_from:
+            params["from"] = self.date_from.isoformat()
+        if self.date_to:
+            params["to"] = self.date_to.isoformat()
+        if self.answerable is not None:
+            params["answerable"] = "yes" if self.answerable else "no"
+        if self.thumbs_down:
+            params["down"] = "1"
+        if self.status:
+            params["status"] = self.status
+        if self.q:
+            params["q"] = self.q
+        chosen = self.page if page is None else page
+        if chosen > 1:
+            params["page"] = str(chosen)
+        return params
+
+
+@dataclass(frozen=True)
+class AnswerPage:
+    """One page of the filtered list."""
+
+    rows: list[AnswerRecord]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filtered list has (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+def jst_day_start(day: date) -> datetime:
+    """00:00 JST of `day`, as an aware UTC datetime."""
+    return datetime.combine(day, time.min, JST).astimezone(UTC)
+
+
+def to_jst(moment: datetime) -> datetime:
+    """A stored (UTC) time in Japan time."""
+    return moment.astimezone(JST)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(filters: ReviewFilters) -> Select[AnswerRecord]:
+    stmt = select(AnswerRecord)
+    if filters.channel:
+        stmt = stmt.where(AnswerRecord.channel == filters.channel)
+    if filters.date_from:
+        stmt = stmt.where(AnswerRecord.created_at >= jst_day_start(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(AnswerRecord.created_at < jst_day_start(filters.date_to + timedelta(days=1)))
+    if filters.answerable is not None:
+        stmt = stmt.where(AnswerRecord.answerable.is_(filters.answerable))
+    if filters.thumbs_down:
+        stmt = stmt.where(AnswerRecord.feedback_down > 0)
+    if filters.status:
+        stmt = stmt.where(AnswerRecord.review_status == filters.status)
+    if filters.q:
+        pattern = _like(filters.q)
+        stmt = stmt.where(or_(AnswerRecord.question.ilike(pattern, escape="\\"),
+                              AnswerRecord.answer_text.ilike(pattern, escape="\\")))
+    return stmt
+
+
+def list_answers(database: Database, filters: ReviewFilters) -> AnswerPage:
+    """The filtered answers, newest first, one page of them, with the total count."""
+    stmt = _filtered(filters)
+    with database.session() as session:
+        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        page = min(filters.page, max(1, -(-total // filters.per_page)))
+        rows = list(session.scalars(stmt.order_by(AnswerRecord.created_at.desc(), AnswerRecord.id.desc())
+                                    .offset((page - 1) * filters.per_page).limit(filters.per_page)))
+    return AnswerPage(rows, total, page, filters.per_page)
+
+
+def iter_csv(database: Database, filters: ReviewFilters, batch: int = 500) -> Iterator[str]:
+    """The whole filtered list (every page) as CSV text chunks: a BOM for Excel, a header, then rows."""
+    yield "\ufeff" + _csv_line(CSV_COLUMNS)
+    last_id: int | None = None
+    stmt = _filtered(replace(filters, page=1))
+    while True:
+        page_stmt = stmt.order_by(AnswerRecord.id.desc()).limit(batch)
+        if last_id is not None:
+            page_stmt = page_stmt.where(AnswerRecord.id < last_id)
+        with database.session() as session:
+            rows = list(session.scalars(page_stmt))
+        if not rows:
+            return
+        yield "".join(_csv_line(_csv_row(row)) for row in rows)
+        last_id = rows[-1].id
+
+
+def _csv_row(row: AnswerRecord) -> tuple[object, ...]:
+    return (
+        row.id, to_jst(row.created_at).isoformat(timespec="seconds"), row.channel, row.user_hash or "",
+        row.question, row.answer_text, " ".join(str(c.get("id", "")) for c in row.citations or []),
+        "yes" if row.answerable else "no", row.kind, row.mode, row.model or "", row.latency_ms,
+        row.feedback_up, row.feedback_down, row.review_status, row.reviewer or "", row.review_note or "",
+        row.corrected_answer or "", " ".join(row.corrected_citations or []),
+    )
+
+
+def _csv_line(values: tuple[object, ...]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([_cell(v) for v in values])
+    return buffer.getvalue()
+
+
+def _cell(value: object) -> object:
+    # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Figures over a range of days (JST), for the charts and tables of the dashboard."""
+
+    days: list[date]
+    per_day: dict[str, list[int]]
+    total: int
+    unanswerable: int
+    thumbs_down: int
+    unanswerable_by_day: list[float | None]
+    thumbs_down_by_day: list[float | None]
+    measure_counts: dict[str, int] = field(default_factory=dict)
+    never_asked: list[str] = field(default_factory=list)
+
+    @property
+    def unanswerable_rate(self) -> float | None:
+        """Share of answers that were refusals (None without answers)."""
+        return self.unanswerable / self.total if self.total else None
+
+    @property
+    def thumbs_down_rate(self) -> float | None:
+        """Share of answers with at least one 👎 (None without answers)."""
+        return self.thumbs_down / self.total if self.total else None
+
+    def top_measures(self, limit: int = 10) -> list[tuple[str, int]]:
+        """The most-cited measures, most first (ties in plan order)."""
+        cited = [(mid, n) for mid, n in self.measure_counts.items() if n > 0]
+        return sorted(cited, key=lambda item: -item[1])[:limit]
+
+
+def dashboard(database: Database, tree: PlanTree, first: date, last: date) -> Dashboard:
+    """Questions per day and channel, refusal and 👎 rates, measure citations, between two JST days."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    index = {day: i for i, day in enumerate(days)}
+    per_day: dict[str, list[int]] = {}
+    refused, downed, totals = [0] * len(days), [0] * len(days), [0] * len(days)
+    measures = Counter({node.id: 0 for node in tree.of_kind("measure")})
+    stmt = (select(AnswerRecord.created_at, AnswerRecord.channel, AnswerRecord.answerable,
+                   AnswerRecord.feedback_down, AnswerRecord.citations)
+            .where(AnswerRecord.created_at >= jst_day_start(first),
+                   AnswerRecord.created_at < jst_day_start(last + timedelta(days=1))))
+    with database.session() as session:
+        rows = session.execute(stmt).all()
+    for created_at, channel, answerable, down, citations in rows:
+        i = index.get(to_jst(created_at).date())
+        if i is None:
+            continue
+        per_day.setdefault(channel, [0] * len(days))[i] += 1
+        totals[i] += 1
+        refused[i] += 0 if answerable else 1
+        downed[i] += 1 if (down or 0) > 0 else 0
+        for citation in citations or []:
+            node_id = citation.get("id") if isinstance(citation, dict) else None
+            if isinstance(node_id, str) and node_id in measures:
+                measures[node_id] += 1
+    return Dashboard(
+        days=days, per_day=dict(sorted(per_day.items())), total=sum(totals), unanswerable=sum(refused),
+        thumbs_down=sum(downed), unanswerable_by_day=_rates(refused, totals),
+        thumbs_down_by_day=_rates(downed, totals), measure_counts=dict(measures),
+        never_asked=[mid for mid, n in measures.items() if n == 0],
+    )
+
+
+def _rates(part: list[int], whole: list[int]) -> list[float | None]:
+    return [p / w if w else None for p, w in zip(part, whole, strict=True)]

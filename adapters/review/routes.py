@@ -1,0 +1,214 @@
+"""The review page's routes under /review. Everything but sign-in needs a session (see auth.require_reviewer)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from adapters.review import actions, charts, queries
+from adapters.review.auth import (
+    ReviewSession,
+    check_login_token,
+    end_session,
+    login_token,
+    read_session,
+    require_reviewer,
+    start_session,
+)
+from adapters.review.views import approved_rows, detail_context, render
+from adapters.services import Services, get_services
+from bot.errors import StorageError
+from bot.service import PlanBot
+from bot.store.reviewers import ReviewerStore
+
+MAX_DASHBOARD_DAYS = 366
+ServicesDep = Annotated[Services, Depends(get_services)]
+SessionDep = Annotated[ReviewSession, Depends(require_reviewer)]
+
+public = APIRouter()
+protected = APIRouter(dependencies=[Depends(require_reviewer)])
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _planbot(services: Services) -> PlanBot:
+    if services.planbot is None:
+        raise HTTPException(status_code=503, detail="starting up, try again in a few seconds")
+    return services.planbot
+
+
+@public.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request) -> Response:
+    """The sign-in form (already signed in: on to the list)."""
+    if read_session(request) is not None:
+        return _see_other("/review")
+    carrier = Response()
+    token = login_token(request, carrier)
+    page = _login_page(request, token, None, 200)
+    for value in carrier.headers.getlist("set-cookie"):
+        page.headers.append("set-cookie", value)
+    return page
+
+
+def _login_page(request: Request, token: str, error: str | None, status: int) -> Response:
+    return render(request, "login.html", {"login_csrf": token, "error": error}, status_code=status)
+
+
+@public.post("/login")
+async def login(request: Request, services: ServicesDep) -> Response:
+    """Check the password; on success start a session and go to the list."""
+    form = await request.form()
+    check_login_token(request, form.get("csrf_token"))
+    name, password = str(form.get("name") or "").strip(), str(form.get("password") or "")
+    store = ReviewerStore(services.database)
+    verified = bool(name and password) and await asyncio.to_thread(store.verify, name, password)
+    if verified:
+        response = _see_other("/review")
+        start_session(response, services.settings, name)
+        return response
+    return _login_page(request, str(form.get("csrf_token")), "名前またはパスワードが違います。", 401)
+
+
+@protected.post("/logout")
+async def logout() -> Response:
+    """End the session."""
+    response = _see_other("/review/login")
+    end_session(response)
+    return response
+
+
+@protected.get("", response_class=HTMLResponse)
+async def answer_list(request: Request, services: ServicesDep) -> Response:
+    """The answer log, filtered and paged, newest first."""
+    filters = queries.ReviewFilters.from_query(request.query_params)
+    page = await asyncio.to_thread(queries.list_answers, services.database, filters)
+    return render(request, "list.html", {"filters": filters, "page": page})
+
+
+@protected.get("/export.csv")
+async def export_csv(request: Request, services: ServicesDep) -> Response:
+    """Every row of the filtered list as CSV (UTF-8 with BOM, for Excel)."""
+    filters = queries.ReviewFilters.from_query(request.query_params)
+    stamp = datetime.now(queries.JST).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(queries.iter_csv(services.database, filters), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="planbot-answers-{stamp}.csv"',
+                                      "Cache-Control": "no-store"})
+
+
+@protected.get("/answers/{answer_id}", response_class=HTMLResponse)
+async def answer_detail(request: Request, answer_id: int, services: ServicesDep) -> Response:
+    """One answer: what the user saw, its citations and scores, feedback, and the review actions."""
+    row = await asyncio.to_thread(services.answer_log.get, answer_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail="no such answer")
+    feedback = await asyncio.to_thread(actions.feedback_for, services.database, answer_id)
+    context = detail_context(row, services.planbot.tree if services.planbot else None, feedback,
+                             saved=request.query_params.get("saved") == "1")
+    return render(request, "detail.html", context)
+
+
+@protected.post("/answers/{answer_id}/status")
+async def change_status(request: Request, answer_id: int, services: ServicesDep, session: SessionDep) -> Response:
+    """Mark reviewed, flag, or reopen."""
+    form = await request.form()
+    done = await asyncio.to_thread(actions.set_status, services.database, answer_id,
+                                   str(form.get("action") or ""), session.reviewer)
+    if not done:
+        raise HTTPException(status_code=404, detail="no such answer or action")
+    return _see_other(f"/review/answers/{answer_id}?saved=1")
+
+
+@protected.post("/answers/{answer_id}/note")
+async def save_note(request: Request, answer_id: int, services: ServicesDep, session: SessionDep) -> Response:
+    """Write (or clear) the reviewer note."""
+    form = await request.form()
+    done = await asyncio.to_thread(actions.set_note, services.database, answer_id,
+                                   str(form.get("note") or ""), session.reviewer)
+    if not done:
+        raise HTTPException(status_code=404, detail="no such answer")
+    return _see_other(f"/review/answers/{answer_id}?saved=1")
+
+
+@protected.post("/answers/{answer_id}/correct")
+async def save_correction(request: Request, answer_id: int, services: ServicesDep,
+                          session: SessionDep) -> Response:
+    """Store a corrected answer with its citations and approve it, so the bot reuses it."""
+    form = await request.form()
+    text, citations = str(form.get("answer") or ""), str(form.get("citations") or "")
+    planbot = _planbot(services)
+    try:
+        approved_id = await asyncio.to_thread(actions.save_correction, services.database, services.approved,
+                                              planbot, answer_id, text, citations, session.reviewer)
+    except actions.CorrectionError as exc:
+        row = await asyncio.to_thread(services.answer_log.get, answer_id)
+        if row is None:
+            raise HTTPException(status_code=404, detail="no such answer") from exc
+        feedback = await asyncio.to_thread(actions.feedback_for, services.database, answer_id)
+        context = detail_context(row, planbot.tree, feedback, form_text=text, form_citations=citations,
+                                 error=str(exc))
+        return render(request, "detail.html", context, status_code=422)
+    if approved_id is None:
+        raise HTTPException(status_code=404, detail="no such answer")
+    return _see_other(f"/review/answers/{answer_id}?saved=1")
+
+
+def _dashboard_range(request: Request) -> tuple[date, date]:
+    today = datetime.now(queries.JST).date()
+    last = queries._date(request.query_params.get("to")) or today
+    first = queries._date(request.query_params.get("from")) or last - timedelta(days=29)
+    if first > last:
+        first, last = last, first
+    return max(first, last - timedelta(days=MAX_DASHBOARD_DAYS - 1)), last
+
+
+@protected.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, services: ServicesDep) -> Response:
+    """Charts: questions per day and channel, refusal and 👎 rates, cited and never-cited measures."""
+    tree = _planbot(services).tree
+    first, last = _dashboard_range(request)
+    figures = await asyncio.to_thread(queries.dashboard, services.database, tree, first, last)
+    top = [(mid, tree[mid].label, n) for mid, n in figures.top_measures()]
+    context = {
+        "figures": figures, "first": first, "last": last,
+        "never_asked": [(mid, tree.breadcrumb(mid)) for mid in figures.never_asked],
+        "chart_volume": charts.questions_per_day(figures.days, figures.per_day),
+        "chart_rates": charts.rates_per_day(figures.days, {"回答できなかった割合": figures.unanswerable_by_day,
+                                                            "👎の割合": figures.thumbs_down_by_day}),
+        "chart_top": charts.horizontal_bars(top, "よく引用された施策"),
+        "chart_coverage": charts.measure_coverage(tree, figures.measure_counts),
+    }
+    return render(request, "dashboard.html", context)
+
+
+@protected.get("/approved", response_class=HTMLResponse)
+async def approved_list(request: Request, services: ServicesDep) -> Response:
+    """Approved answers the bot currently reuses."""
+    rows = await asyncio.to_thread(services.approved.active)
+    tree = services.planbot.tree if services.planbot else None
+    return render(request, "approved.html", {"items": approved_rows(tree, rows)})
+
+
+@protected.post("/approved/{approved_id}/retire")
+async def retire(approved_id: int, services: ServicesDep) -> Response:
+    """Stop reusing an approved answer."""
+    try:
+        retired = await asyncio.to_thread(services.approved.retire, approved_id)
+    except StorageError as exc:
+        raise HTTPException(status_code=503, detail="the database is unavailable") from exc
+    if not retired:
+        raise HTTPException(status_code=404, detail="no such active approved answer")
+    return _see_other("/review/approved")
+
+
+def build_router() -> APIRouter:
+    """The /review router: sign-in (public) and everything else (signed in, CSRF-checked)."""
+    router = APIRouter(prefix="/review", include_in_schema=False)
+    router.include_router(public)
+    router.include_router(protected)
+    return router

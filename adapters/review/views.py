@@ -1,0 +1,132 @@
+"""Templates and the view models the review pages render (autoescaped Jinja2, times in JST)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader
+from starlette.templating import Jinja2Templates
+
+from adapters.review.actions import FeedbackView
+from adapters.review.auth import ReviewSession
+from adapters.review.queries import CHANNELS, STATUSES, to_jst
+from bot.compose import render_plain
+from bot.store.models import AnswerRecord, ApprovedAnswerRecord
+from bot.types import Answer, Citation
+from knowledge.tree import PlanTree
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+STATUS_LABELS = {"unreviewed": "未確認", "reviewed": "確認済み", "flagged": "要対応"}
+CHANNEL_LABELS = {"line": "LINE", "slack": "Slack", "api": "API", "cli": "CLI", "eval": "eval"}
+
+
+def _jst(moment: datetime | None) -> str:
+    return "" if moment is None else to_jst(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters["jst"] = _jst
+    env.globals.update(STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, CHANNELS=CHANNELS,
+                       STATUSES=STATUSES)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page; every page gets the signed-in reviewer and the session's CSRF token."""
+    session: ReviewSession | None = getattr(request.state, "review_session", None)
+    context = {"reviewer": session.reviewer if session else None, "csrf": session.csrf if session else "",
+               **context}
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@dataclass(frozen=True)
+class CitedNode:
+    """A citation as the page shows it: id and 柱 › 政策 › 施策 breadcrumb."""
+
+    id: str
+    breadcrumb: str
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One retrieval hit with its scores."""
+
+    id: str
+    breadcrumb: str
+    score: float
+    dense: float
+    lexical: float
+
+
+def breadcrumb(tree: PlanTree | None, node_id: str, fallback: str = "") -> str:
+    """The node's breadcrumb from the tree, or what was stored when the tree is unavailable."""
+    if tree is not None and node_id in tree:
+        return tree.breadcrumb(node_id)
+    return fallback or "（計画にないID）"
+
+
+def shown_text(row: AnswerRecord) -> str:
+    """The answer exactly as the user saw it: the body, then the 出典 lines (render_plain)."""
+    citations = tuple(Citation(str(c.get("id", "")), str(c.get("path", ""))) for c in row.citations or [])
+    return render_plain(Answer(row.question, row.answer_text, row.answerable, citations))
+
+
+def cited(tree: PlanTree | None, row: AnswerRecord) -> list[CitedNode]:
+    """The answer's citations with breadcrumbs."""
+    return [CitedNode(str(c.get("id", "")), breadcrumb(tree, str(c.get("id", "")), str(c.get("path", ""))))
+            for c in row.citations or []]
+
+
+def corrected(tree: PlanTree | None, ids: list[str]) -> list[CitedNode]:
+    """Citation ids of a correction with breadcrumbs."""
+    return [CitedNode(node_id, breadcrumb(tree, node_id)) for node_id in ids]
+
+
+def scores(tree: PlanTree | None, row: AnswerRecord) -> list[ScoreRow]:
+    """The retrieval hits stored with the answer."""
+    return [ScoreRow(str(h.get("id", "")), breadcrumb(tree, str(h.get("id", ""))), float(h.get("score", 0.0)),
+                     float(h.get("dense", 0.0)), float(h.get("lexical", 0.0))) for h in row.retrieval or []]
+
+
+def plan_nodes(tree: PlanTree | None) -> list[CitedNode]:
+    """Every citable node with its breadcrumb (the reference list beside the correction form)."""
+    if tree is None:
+        return []
+    return [CitedNode(node.id, tree.breadcrumb(node.id)) for node in tree]
+
+
+def detail_context(row: AnswerRecord, tree: PlanTree | None, feedback: list[FeedbackView],
+                   form_text: str | None = None, form_citations: str | None = None,
+                   error: str | None = None, saved: bool = False) -> dict[str, Any]:
+    """Everything the detail page shows for one logged answer."""
+    default_ids = row.corrected_citations or [str(c.get("id", "")) for c in row.citations or []]
+    return {
+        "row": row,
+        "shown_text": shown_text(row),
+        "cited": cited(tree, row),
+        "scores": scores(tree, row),
+        "corrected_cited": corrected(tree, row.corrected_citations or []),
+        "feedback": feedback,
+        "nodes": plan_nodes(tree),
+        "form_text": form_text if form_text is not None else (row.corrected_answer or row.answer_text),
+        "form_citations": form_citations if form_citations is not None else " ".join(default_ids),
+        "error": error,
+        "saved": saved,
+    }
+
+
+def approved_rows(tree: PlanTree | None, rows: list[ApprovedAnswerRecord]) -> list[dict[str, Any]]:
+    """Approved answers with their citations' breadcrumbs."""
+    return [{"row": row, "cited": corrected(tree, list(row.citations or []))} for row in rows]
