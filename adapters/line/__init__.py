@@ -1,0 +1,35 @@
+"""The LINE channel: `POST /line/webhook`, answered in the background by the inbox worker."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from adapters.line.client import LineClient
+from adapters.line.handler import LineEventHandler
+from adapters.line.seal import EventSealer
+from adapters.line.webhook import build_router
+from adapters.services import Services
+from bot.settings import Settings
+
+__all__ = ["LineChannel"]
+
+
+class LineChannel:
+    """The LINE Messaging API adapter (a `Channel`): its route, its API client, its inbox handler."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sealer = EventSealer(settings.user_hash_salt.get_secret_value())
+        self.router: APIRouter = build_router(settings, self.sealer)
+        self.client: LineClient | None = None
+
+    async def startup(self, services: Services) -> None:
+        """Open the API client, register the event handler, close the client on shutdown."""
+        client = LineClient(self.settings, pool_size=self.settings.worker_concurrency)
+        self.client = client
+        services.handlers["line"] = LineEventHandler(services, client, self.sealer)
+
+        async def close() -> None:
+            client.close()
+
+        services.shutdown_hooks.append(close)

@@ -1,0 +1,145 @@
+"""Answers one stored LINE event (runs in the inbox worker's thread): decide, answer, reply or push."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    GroupSource,
+    MessageEvent,
+    RoomSource,
+    Source,
+    TextMessageContent,
+    UserSource,
+)
+
+from adapters.line.client import LineClient
+from adapters.line.render import LineReply, greeting, render_answer, strip_mentions, text_please
+from adapters.line.seal import EventSealer
+from adapters.services import Services
+from bot.errors import DeliveryError
+from bot.store.inbox import InboxItem
+from bot.types import Question
+
+log = logging.getLogger(__name__)
+#: A reply token lives about a minute; past this age we push instead of risking an expired token.
+REPLY_WINDOW_S = 50.0
+RETRY_KEY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "planbot:line:push")
+PENDING_CACHE_SIZE = 1000
+
+
+def push_retry_key(event_key: str) -> str:
+    """The X-Line-Retry-Key for an event: the same UUID on every attempt, so LINE delivers it once."""
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, event_key))
+
+
+def push_target(source: Source | None) -> str | None:
+    """Where a push for this event goes: the group, the room, or the user."""
+    if isinstance(source, GroupSource):
+        return str(source.group_id)
+    if isinstance(source, RoomSource):
+        return str(source.room_id)
+    if isinstance(source, UserSource):
+        return str(source.user_id)
+    return None
+
+
+def mentioned_text(content: TextMessageContent) -> str | None:
+    """The text addressed to the bot in a group (its own mention removed), or None if not mentioned."""
+    mention = content.mention
+    spans = [(m.index, m.length) for m in (mention.mentionees if mention else []) if getattr(m, "is_self", False)]
+    return strip_mentions(content.text, spans) if spans else None
+
+
+class LineEventHandler:
+    """The `services.handlers["line"]` callable."""
+
+    def __init__(self, services: Services, client: LineClient, sealer: EventSealer) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.client = client
+        self.sealer = sealer
+        # Rendered answers awaiting a successful delivery: a retried event is not answered (and logged,
+        # and rate-limited) twice in this process.
+        self._pending: OrderedDict[str, LineReply] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, item: InboxItem) -> None:
+        """Handle one event; raises DeliveryError when LINE did not take the answer."""
+        raw = self.sealer.open(item.payload)
+        try:
+            event = Event.from_dict(raw)
+        except ValueError:
+            log.info("ignoring a LINE event of unknown shape (type %s)", raw.get("type"))
+            return
+        if event is None:
+            return
+        reply = self._take_pending(item.event_key) or self.respond(event, item.event_key)
+        if reply is None:
+            return
+        try:
+            self.deliver(event, item.event_key, reply)
+        except DeliveryError:
+            self._keep_pending(item.event_key, reply)
+            raise
+
+    def respond(self, event: Event, event_key: str) -> LineReply | None:
+        """What to send for this event, or None when the bot stays silent."""
+        if isinstance(event, FollowEvent):
+            return greeting(self.settings.city_contact)
+        if not isinstance(event, MessageEvent):
+            return None
+        content = event.message
+        if isinstance(event.source, GroupSource | RoomSource):
+            text = mentioned_text(content) if isinstance(content, TextMessageContent) else None
+            if text is None:
+                return None
+            return self._answer(text, event.source.user_id, event_key)
+        if not isinstance(content, TextMessageContent):
+            return text_please()
+        user_id = event.source.user_id if isinstance(event.source, UserSource) else None
+        if user_id:
+            self.client.show_loading(user_id)
+        return self._answer(content.text, user_id, event_key)
+
+    def _answer(self, text: str, user_id: str | None, event_key: str) -> LineReply:
+        assistant = self.services.assistant
+        if assistant is None:
+            raise DeliveryError("the core is not loaded yet", retryable=True)
+        logged = assistant.answer(Question(text, channel="line", user_id=user_id), event_key=event_key)
+        return render_answer(logged.answer)
+
+    def deliver(self, event: Event, event_key: str, reply: LineReply) -> None:
+        """Reply while the token is fresh; otherwise, or if the reply fails, push with a retry key."""
+        token = getattr(event, "reply_token", None)
+        age_s = time.time() - int(event.timestamp) / 1000
+        if token and age_s < REPLY_WINDOW_S:
+            try:
+                self.client.reply(token, reply)
+                return
+            except DeliveryError as exc:
+                if not self.settings.line_push_fallback:
+                    raise
+                log.warning("LINE reply failed (%s); pushing instead", exc)
+        elif not self.settings.line_push_fallback:
+            raise DeliveryError(f"reply token expired ({age_s:.0f} s) and push fallback is off", retryable=False)
+        target = push_target(event.source)
+        if target is None:
+            raise DeliveryError("event has no user, group or room to push to", retryable=False)
+        self.client.push(target, reply, push_retry_key(event_key))
+
+    def _take_pending(self, event_key: str) -> LineReply | None:
+        with self._lock:
+            return self._pending.pop(event_key, None)
+
+    def _keep_pending(self, event_key: str, reply: LineReply) -> None:
+        with self._lock:
+            self._pending[event_key] = reply
+            while len(self._pending) > PENDING_CACHE_SIZE:
+                self._pending.popitem(last=False)
