@@ -1,0 +1,167 @@
+"""The inbox handler for Slack: answers stored events and posts the answer (runs in a worker thread).
+
+Uses the sync `slack_sdk.WebClient` (its calls block, which is what a worker thread wants). Slack's
+429 and 5xx and network failures raise `DeliveryError(retryable=True)`; the inbox retries with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web import SlackResponse
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy import select
+
+from adapters.services import Services
+from adapters.slack.blocks import AnswerView, answer_blocks, fallback_text, slack_to_plain
+from bot.errors import DeliveryError
+from bot.store.inbox import InboxItem
+from bot.store.models import AnswerRecord
+from bot.types import Question
+
+log = logging.getLogger(__name__)
+CONTEXT_QUESTIONS = 3
+#: Posting with the bot token fails here, but the interaction's response_url still works.
+NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
+
+
+def _raise_for(exc: Exception) -> DeliveryError:
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        return DeliveryError(f"slack {status} {error}", retryable=status == 429 or status >= 500)
+    return DeliveryError(f"slack unreachable: {type(exc).__name__}", retryable=True)
+
+
+def slack_call(call: Callable[..., SlackResponse], **kwargs: Any) -> SlackResponse:
+    """One Web API call; Slack's refusal or absence becomes a typed `DeliveryError`."""
+    try:
+        return call(**kwargs)
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        raise _raise_for(exc) from exc
+
+
+def respond(response_url: str, timeout: int = 10, **body: Any) -> None:
+    """Post to an interaction's `response_url`; 429/5xx/network failures are retryable."""
+    try:
+        result = WebhookClient(response_url, timeout=timeout).send_dict(body)
+    except (SlackClientError, OSError) as exc:
+        raise DeliveryError(f"response_url unreachable: {type(exc).__name__}", retryable=True) from exc
+    if result.status_code >= 300:
+        retryable = result.status_code == 429 or result.status_code >= 500
+        raise DeliveryError(f"response_url {result.status_code}", retryable=retryable)
+
+
+class SlackDelivery:
+    """Answers `message` (mention / DM), `command` (/plan) and `share` events from the inbox."""
+
+    def __init__(self, services: Services, client: WebClient) -> None:
+        self.services = services
+        self.client = client
+
+    def handle(self, item: InboxItem) -> None:
+        """The inbox worker's entry point for source "slack"."""
+        kind = item.payload.get("kind")
+        if kind == "message":
+            self._answer_message(item)
+        elif kind == "command":
+            self._answer_command(item)
+        elif kind == "share":
+            self._share(item)
+        else:
+            raise DeliveryError(f"unknown slack event kind {kind!r}", retryable=False)
+
+    def _answer_message(self, item: InboxItem) -> None:
+        payload = item.payload
+        view = self._answer(item)
+        slack_call(self.client.chat_postMessage, channel=payload["channel"], thread_ts=payload.get("reply_ts"),
+                   text=fallback_text(view), blocks=answer_blocks(view), unfurl_links=False, unfurl_media=False)
+
+    def _answer_command(self, item: InboxItem) -> None:
+        payload = item.payload
+        view = replace(self._answer(item), question=payload["text"])
+        blocks = answer_blocks(view, shareable=True)
+        respond(payload["response_url"], response_type="ephemeral", text=fallback_text(view), blocks=blocks)
+
+    def _answer(self, item: InboxItem) -> AnswerView:
+        """The logged answer to this event: reused if a previous attempt already answered it."""
+        earlier = self._logged_answer(item.event_key)
+        if earlier is not None:
+            return earlier
+        assistant = self.services.assistant
+        if assistant is None:
+            raise DeliveryError("the core is not loaded yet", retryable=True)
+        payload = item.payload
+        question = Question(text=payload.get("text") or "", channel="slack", user_id=payload.get("user"),
+                            context=self._thread_context(payload))
+        logged = assistant.answer(question, event_key=item.event_key)
+        answer = logged.answer
+        return AnswerView(answer.text, tuple((c.id, c.path) for c in answer.citations), logged.answer_id,
+                          related=answer.related)
+
+    def _logged_answer(self, event_key: str) -> AnswerView | None:
+        # A retry after a failed post must not ask (and log) the same question twice.
+        with self.services.database.session() as session:
+            row = session.scalars(select(AnswerRecord).where(
+                AnswerRecord.channel == "slack", AnswerRecord.event_key == event_key
+            ).order_by(AnswerRecord.id).limit(1)).first()
+            return None if row is None else replace(record_view(row), question=None)
+
+    def _thread_context(self, payload: dict[str, Any]) -> tuple[str, ...]:
+        """Earlier questions of the thread this message is in (the thread's first message first)."""
+        thread_ts, ts = payload.get("thread_ts"), payload.get("ts")
+        if not thread_ts or thread_ts == ts:
+            return ()
+        try:
+            replies = slack_call(self.client.conversations_replies, channel=payload["channel"], ts=thread_ts,
+                                 limit=50)
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            log.warning("no thread context (%s); answering without it", exc)
+            return ()
+        mention = f"<@{payload.get('bot_user_id')}>"
+        questions: list[str] = []
+        for message in replies.get("messages") or []:
+            if message.get("bot_id") or message.get("subtype") or float(message.get("ts", 0)) >= float(ts or 0):
+                continue
+            raw = str(message.get("text") or "")
+            if payload.get("dm") or message.get("ts") == thread_ts or mention in raw:
+                text = slack_to_plain(raw)
+                if text and text not in questions:
+                    questions.append(text)
+        return tuple(questions[-CONTEXT_QUESTIONS:])
+
+    def _share(self, item: InboxItem) -> None:
+        """Post an ephemeral /plan answer visibly in the channel, then remove the ephemeral copy."""
+        payload = item.payload
+        row = self.services.answer_log.get(int(payload["answer_id"]))
+        if row is None:
+            raise DeliveryError("shared answer is no longer in the log", retryable=False)
+        view = record_view(row)
+        blocks = answer_blocks(view, shared_by=payload["user"])
+        response_url = payload.get("response_url")
+        try:
+            slack_call(self.client.chat_postMessage, channel=payload["channel"], text=fallback_text(view),
+                       blocks=blocks, unfurl_links=False, unfurl_media=False)
+        except DeliveryError as exc:
+            if exc.retryable or not response_url or not any(e in str(exc) for e in NOT_A_MEMBER):
+                raise
+            respond(response_url, response_type="in_channel", replace_original=False,
+                    text=fallback_text(view), blocks=blocks)
+        if response_url:
+            try:
+                respond(response_url, delete_original=True)
+            except DeliveryError as exc:
+                log.info("could not remove the ephemeral copy after sharing: %s", exc)
+
+
+def record_view(row: AnswerRecord) -> AnswerView:
+    """An answer log row as renderable data (question as logged, i.e. with personal data masked)."""
+    citations = tuple((str(c.get("id", "")), str(c.get("path", ""))) for c in row.citations or [])
+    return AnswerView(row.answer_text, citations, row.id, question=row.question)
