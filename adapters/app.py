@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 def default_channels(settings: Settings) -> list[Channel]:
     """The platform adapters this deployment has settings for (the review page is always on)."""
     channels: list[Channel] = []
+    if settings.slack_configured:
+        from adapters.slack import SlackChannel
+
+        channels.append(SlackChannel(settings))
     return channels
 
 
