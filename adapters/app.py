@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 def default_channels(settings: Settings) -> list[Channel]:
     """The platform adapters this deployment has settings for (the review page is always on)."""
-    channels: list[Channel] = []
+    from adapters.review import ReviewChannel
+
+    channels: list[Channel] = [ReviewChannel()]
     if settings.slack_configured:
         from adapters.slack import SlackChannel
 

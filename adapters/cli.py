@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import click
 
+from adapters.review_cli import purge_command, reviewer_group
 from bot.compose import render_plain
 from bot.errors import PlanBotError
 from bot.settings import Settings
@@ -100,6 +101,8 @@ def _public(answer: Answer) -> dict[str, object]:
 
 
 main.add_command(eval_command, name="eval")
+main.add_command(reviewer_group)
+main.add_command(purge_command)
 
 if __name__ == "__main__":
     main()

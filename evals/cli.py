@@ -163,3 +163,26 @@ def _output(run: EvalRun, md_path: Path, failures: list[str] | None, as_json: bo
         click.echo(f"GATE FAILED: {line}", err=True)
     if not failures:
         click.echo(f"gate passed ({run.split})", err=True)
+
+
+@eval_command.command("export-reviewed")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSONL file to merge into. Default: evals/datasets/reviewed.jsonl")
+@click.pass_context
+def export_reviewed(ctx: click.Context, out_path: Path | None) -> None:
+    """Turn reviewers' corrected answers into eval rows (id r-<answer id>), merged by id."""
+    from bot.store.db import open_database
+    from evals.reviewed import REVIEWED_FILE, merge_rows, reviewed_rows
+
+    settings = _settings(ctx)
+    target = out_path or REVIEWED_FILE
+    try:
+        database = open_database(settings)
+        try:
+            rows = reviewed_rows(database)
+        finally:
+            database.dispose()
+        added, updated = merge_rows(target, rows)
+    except (PlanBotError, OSError, ValueError) as exc:
+        raise click.ClickException(f"export failed: {exc}") from exc
+    click.echo(f"{len(rows)} reviewed answers: {added} added, {updated} updated in {target}")

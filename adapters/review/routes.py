@@ -29,8 +29,8 @@ MAX_DASHBOARD_DAYS = 366
 ServicesDep = Annotated[Services, Depends(get_services)]
 SessionDep = Annotated[ReviewSession, Depends(require_reviewer)]
 
-public = APIRouter()
-protected = APIRouter(dependencies=[Depends(require_reviewer)])
+public = APIRouter(prefix="/review")
+protected = APIRouter(prefix="/review", dependencies=[Depends(require_reviewer)])
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -208,7 +208,7 @@ async def retire(approved_id: int, services: ServicesDep) -> Response:
 
 def build_router() -> APIRouter:
     """The /review router: sign-in (public) and everything else (signed in, CSRF-checked)."""
-    router = APIRouter(prefix="/review", include_in_schema=False)
+    router = APIRouter(include_in_schema=False)
     router.include_router(public)
     router.include_router(protected)
     return router
