@@ -7,6 +7,7 @@ the same listeners, so storage, dedupe and delivery are identical.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
@@ -22,6 +23,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
 API_TIMEOUT_S = 10
+ACK_THREADS = 4
 
 
 def api_base_url(settings: Settings) -> str:
@@ -45,7 +47,8 @@ class SlackChannel:
         base_url = api_base_url(self.settings)
         # No shared aiohttp session: bolt deep-copies the client for lazy listeners, and a session can't be.
         client = AsyncWebClient(token=token, base_url=base_url, timeout=API_TIMEOUT_S)
-        app = build_bolt_app(services, client)
+        executor = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack")
+        app = build_bolt_app(services, client, executor)
         self._handler = AsyncSlackRequestHandler(app)
         delivery = SlackDelivery(services, WebClient(token=token, base_url=base_url, timeout=API_TIMEOUT_S))
         services.handlers["slack"] = delivery.handle
@@ -60,6 +63,7 @@ class SlackChannel:
             self._handler = None
             if socket is not None:
                 await socket.close_async()
+            executor.shutdown(wait=True)
 
         services.shutdown_hooks.append(close)
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -39,20 +41,27 @@ USAGE_JA = "使い方: `/plan 質問` （例: `/plan 冬の除雪はどうなる
 NOTE_REQUIRED_JA = "どこが違ったかを書いてください。"
 
 Payload = dict[str, Any]
+T = TypeVar("T")
 
 
 class SlackListeners:
     """The bolt listeners, bound to this process's services."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, executor: Executor | None = None) -> None:
         self.services = services
+        # Acks get their own threads: the default executor is shared with the worker's answering threads,
+        # and an ack must not queue behind an answer being composed.
+        self.executor = executor
+
+    async def _run(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, func, *args)
 
     def _user_hash(self, user_id: str | None) -> str | None:
         return hash_user(self.services.settings.user_hash_salt, SOURCE, user_id)
 
     async def _accept(self, key: str, payload: Payload) -> bool:
         # A database failure propagates: bolt answers 500 and Slack delivers the event again later.
-        return await asyncio.to_thread(self.services.accept_event, SOURCE, key, payload)
+        return await self._run(self.services.accept_event, SOURCE, key, payload)
 
     async def on_mention(self, body: Payload, event: Payload, context: AsyncBoltContext) -> None:
         """`@planbot 質問` in a channel: answered in the message's thread."""
@@ -98,7 +107,7 @@ class SlackListeners:
         user_hash = self._user_hash((body.get("user") or {}).get("id"))
         value = "up" if action.get("action_id") == ACTION_FEEDBACK_UP else "down"
         if answer_id is not None and user_hash is not None:
-            stored = await asyncio.to_thread(self.services.answer_log.set_feedback, answer_id, user_hash, value)
+            stored = await self._run(self.services.answer_log.set_feedback, answer_id, user_hash, value)
             if not stored:
                 log.warning("feedback for unknown answer %s", answer_id)
         await ack()
@@ -140,7 +149,7 @@ class SlackListeners:
             return
         user_hash = self._user_hash((body.get("user") or {}).get("id"))
         if answer_id is not None and user_hash is not None:
-            await asyncio.to_thread(self.services.answer_log.add_feedback_note, answer_id, user_hash, note)
+            await self._run(self.services.answer_log.add_feedback_note, answer_id, user_hash, note)
         await ack()
 
     async def on_share(self, ack: AsyncAck, body: Payload, action: Payload) -> None:
@@ -155,12 +164,12 @@ class SlackListeners:
         await ack()
 
 
-def build_bolt_app(services: Services, client: AsyncWebClient) -> AsyncApp:
+def build_bolt_app(services: Services, client: AsyncWebClient, executor: Executor | None = None) -> AsyncApp:
     """The AsyncApp with every listener; signature and timestamp checks stay on (bolt's defaults)."""
     settings = services.settings
     app = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(), client=client,
                    process_before_response=True, logger=logging.getLogger("planbot.slack.bolt"))
-    listeners = SlackListeners(services)
+    listeners = SlackListeners(services, executor)
     app.event("app_mention")(listeners.on_mention)
     app.event("message")(listeners.on_message)
     app.command("/plan")(listeners.on_command)
