@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -70,8 +72,12 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
-def build_router(settings: Settings, sealer: EventSealer) -> APIRouter:
-    """The webhook route for one channel secret."""
+def build_router(settings: Settings, sealer: EventSealer, executor: Callable[[], Executor | None]) -> APIRouter:
+    """The webhook route for one channel secret; events are stored on `executor()`'s threads.
+
+    A dedicated executor keeps the ack from queueing behind the answers the worker computes on the
+    loop's default threads.
+    """
     router = APIRouter()
     secret = settings.line_channel_secret.get_secret_value()
     limit = settings.line_max_body_bytes
@@ -91,9 +97,11 @@ def build_router(settings: Settings, sealer: EventSealer) -> APIRouter:
         if events is None:
             return _error(400, "malformed body")
         services = get_services(request)
+        loop = asyncio.get_running_loop()
         try:
             for event in events:
-                stored = await asyncio.to_thread(services.accept_event, "line", event_key(event), sealer.seal(event))
+                stored = await loop.run_in_executor(executor(), services.accept_event, "line", event_key(event),
+                                                    sealer.seal(event))
                 if not stored:
                     log.info("LINE event %s already held; not stored twice", event_key(event))
         except PlanBotError:
