@@ -25,6 +25,10 @@ def default_channels(settings: Settings) -> list[Channel]:
     from adapters.review import ReviewChannel
 
     channels: list[Channel] = [ReviewChannel()]
+    if settings.line_configured:
+        from adapters.line import LineChannel
+
+        channels.append(LineChannel(settings))
     if settings.slack_configured:
         from adapters.slack import SlackChannel
 
