@@ -21,7 +21,7 @@ from adapters.slack.blocks import ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTI
 from bot.service import PlanBot
 from bot.settings import Settings
 from bot.store.models import AnswerRecord, FeedbackRecord
-from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack_api
+from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack_api, fake_socket_mode
 from tests.servers.app import LiveApp, live_app, wait_until
 
 SECRET = "slack-signing-secret-for-tests-0123456789"
@@ -259,3 +259,26 @@ def test_a_refused_post_is_not_retried(live: LiveApp, fake: FakeSlack) -> None:
     post_event(live, mention("観光の振興は？", "1700000800.000200"), "Ev0REFUSED")
     wait_until(lambda: live.services.inbox.counts() == {"failed": 1}, timeout_s=30)
     assert len(fake.calls_to("chat.postMessage")) == 1
+
+
+def test_socket_mode_feeds_the_same_listeners(tmp_path: Path, settings: Settings, planbot: PlanBot,
+                                              fake: FakeSlack) -> None:
+    socket_settings = settings.model_copy(update={
+        "database_url": f"sqlite:///{tmp_path / 'socket.sqlite3'}", "slack_signing_secret": SecretStr(SECRET),
+        "slack_bot_token": SecretStr("xoxb-test-token"), "slack_app_token": SecretStr("xapp-test-token"),
+        "slack_api_url": fake.api_url})
+    with fake_socket_mode(fake) as socket, \
+            live_app(create_app(socket_settings, planbot=planbot, channels=[SlackChannel(socket_settings)])) as app:
+        wait_until(lambda: socket.connected)
+        assert fake.calls_to("apps.connections.open")[0].authorization == "Bearer xapp-test-token"
+        envelope = {"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0PLANBOT", "type": "event_callback",
+                    "event_id": "Ev0SOCKET", "event_time": int(time.time()),
+                    "event": mention("冬の除雪はどうなる？", "1700000900.000200")}
+        socket.send("env-1", envelope)
+        wait_until(lambda: len(fake.calls_to("chat.postMessage")) == 1, timeout_s=30)
+        assert fake.calls_to("chat.postMessage")[0].params["thread_ts"] == "1700000900.000200"
+        socket.send("env-2", envelope, retry=1)
+        wait_until(lambda: {a.get("envelope_id") for a in socket.acks} >= {"env-1", "env-2"})
+        time.sleep(1.5)
+        assert len(fake.calls_to("chat.postMessage")) == 1
+        assert app.services.inbox.counts() == {"done": 1}

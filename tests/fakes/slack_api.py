@@ -7,6 +7,7 @@ with 429 (ratelimited) or 5xx, or with an `ok: false` error.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from aiohttp import WSMsgType, web
 
 BOT_USER_ID = "UPLANBOT"
 BOT_ID = "BPLANBOT"
@@ -48,6 +51,7 @@ class FakeSlackState:
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.failures: dict[str, _Failure] = {}
+        self.socket_url = ""
         self._ts = itertools.count(1)
 
     def record(self, call: Call) -> None:
@@ -107,6 +111,8 @@ def _answer(state: FakeSlackState, method: str, params: dict[str, Any]) -> dict[
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
     if method == "views.open":
         return {"ok": True, "view": {"id": "V" + state.next_ts().replace(".", ""), **(params.get("view") or {})}}
+    if method == "apps.connections.open":
+        return {"ok": True, "url": state.socket_url} if state.socket_url else {"ok": False, "error": "not_allowed"}
     if method == "conversations.replies":
         messages = state.thread(str(params.get("channel")), str(params.get("ts")))
         return {"ok": True, "messages": messages, "has_more": False}
@@ -203,3 +209,79 @@ def fake_slack_api() -> Iterator[FakeSlack]:
         server.shutdown()
         server.server_close()
 
+
+
+class FakeSocketMode:
+    """A fake Socket Mode endpoint: hands events to a connected app over a websocket, collects its acks."""
+
+    def __init__(self) -> None:
+        self.acks: list[dict[str, Any]] = []
+        self.url = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._ready = threading.Event()
+
+    @property
+    def connected(self) -> bool:
+        """An app holds a connection."""
+        return any(not ws.closed for ws in self._sockets)
+
+    async def _serve_socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0PLANBOT"}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+        return ws
+
+    def send(self, envelope_id: str, payload: dict[str, Any], kind: str = "events_api", retry: int = 0) -> None:
+        """Deliver one envelope (as Slack does) to every connected app."""
+        message = {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": False,
+                   "retry_attempt": retry, "retry_reason": "timeout" if retry else ""}
+        assert self._loop is not None
+
+        async def push() -> None:
+            for ws in self._sockets:
+                if not ws.closed:
+                    await ws.send_json(message)
+
+        asyncio.run_coroutine_threadsafe(push(), self._loop).result(timeout=5)
+
+    def run(self) -> None:
+        """Serve on a free loopback port in this (background) thread until the loop stops."""
+        self._loop = asyncio.new_event_loop()
+        app = web.Application()
+        app.router.add_get("/link", self._serve_socket)
+        runner = web.AppRunner(app)
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        port = runner.addresses[0][1]
+        self.url = f"ws://127.0.0.1:{port}/link"
+        self._ready.set()
+        self._loop.run_forever()
+        for ws in self._sockets:
+            self._loop.run_until_complete(ws.close())
+        self._loop.run_until_complete(runner.cleanup())
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+@contextmanager
+def fake_socket_mode(api: FakeSlack) -> Iterator[FakeSocketMode]:
+    """Serve a Socket Mode endpoint; `apps.connections.open` on `api` hands out its URL."""
+    fake = FakeSocketMode()
+    thread = threading.Thread(target=fake.run, daemon=True)
+    thread.start()
+    fake._ready.wait(timeout=10)
+    api.state.socket_url = fake.url
+    try:
+        yield fake
+    finally:
+        fake.stop()
+        thread.join(timeout=10)
