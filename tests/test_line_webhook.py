@@ -224,6 +224,23 @@ def test_expired_reply_token_pushes_and_a_failed_push_is_retried_with_the_same_k
             assert len(session.scalars(select(AnswerRecord)).all()) == 1  # answered once, delivered on retry
 
 
+def test_an_acknowledged_event_survives_a_restart_and_is_answered_once(
+        line_settings: Settings, planbot: PlanBot, fake_line: FakeLineApi) -> None:
+    fake_line.fail("reply", 503, times=50)
+    fake_line.fail("push", 503, times=50)
+    event = text_event("冬の除雪はどうなる？")
+    with _serve(line_settings, planbot) as live:
+        assert post(live, [event]).status_code == 200
+        wait_until(lambda: fake_line.of("push", delivered_only=False), timeout_s=30)
+    assert fake_line.of("reply") == [] and fake_line.of("push") == []
+    fake_line.recover()
+    with _serve(line_settings, planbot) as live:  # a new process on the same database
+        settle(live, 1)
+        assert live.services.inbox.counts() == {"done": 1}
+    delivered = fake_line.of("reply") + fake_line.of("push")
+    assert len(delivered) == 1 and "3.2.2" in "\n".join(delivered[0].texts)
+
+
 def test_push_already_accepted_is_not_sent_twice(line_settings: Settings, planbot: PlanBot,
                                                   fake_line: FakeLineApi) -> None:
     event = text_event("空き家が増えて心配", age_s=120)

@@ -78,6 +78,12 @@ class FakeLineApi:
         with self._lock:
             self._failures[kind].extend([status] * times)
 
+    def recover(self) -> None:
+        """Forget the scripted failures that have not happened yet."""
+        with self._lock:
+            for queue in self._failures.values():
+                queue.clear()
+
     def of(self, kind: str, delivered_only: bool = True) -> list[LineCall]:
         """Calls of one kind (by default only the ones LINE accepted)."""
         with self._lock:
