@@ -1,4 +1,4 @@
-"""Review-page queries on a real SQLite database: filters, paging, CSV export and dashboard figures."""
+"""Review-page queries on real SQLite and PostgreSQL databases: filters, paging, CSV export and dashboard figures."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def tree() -> PlanTree:
 
 
 @pytest.fixture()
-def database(tmp_path: Path) -> Iterator[Database]:
-    settings = Settings(PLANBOT_DATA_DIR=tmp_path, PLANBOT_ENV="test")
+def database(tmp_path: Path, database_url: str) -> Iterator[Database]:
+    """A fresh, migrated database: SQLite, and the same tests on PostgreSQL."""
+    settings = Settings(PLANBOT_DATA_DIR=tmp_path, PLANBOT_ENV="test", DATABASE_URL=database_url)
     db = open_database(settings)
     yield db
     db.dispose()

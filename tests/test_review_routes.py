@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -127,6 +129,34 @@ def test_secure_cookie_when_configured(app_settings: Settings, planbot: PlanBot)
             good = httpx.post(f"{running.url}/review/login", cookies={login_cookie[0]: login_cookie[1]},
                               data={"csrf_token": form_token(login.text), "name": REVIEWER, "password": PASSWORD})
             assert good.status_code == 303 and "secure" in good.headers["set-cookie"].lower()
+
+
+def test_sign_in_attempts_are_limited_per_name(app_settings: Settings, planbot: PlanBot) -> None:
+    strict = app_settings.model_copy(update={"rate_limit_per_minute": 3})
+    with live_app(create_app(strict, planbot=planbot, channels=[ReviewChannel()])) as running:
+        add_reviewer(running)
+        with httpx.Client(base_url=running.url, timeout=30) as client:
+            token = form_token(client.get("/review/login").text)
+            second = datetime.now(UTC).second
+            if second >= 50:  # the limit counts per clock minute: don't straddle two
+                time.sleep(61 - second)
+            codes = [client.post("/review/login", data={"csrf_token": token, "name": REVIEWER,
+                                                        "password": f"guess-{i}-xxxxxx"}).status_code
+                     for i in range(4)]
+            assert codes == [401, 401, 401, 429]
+            # Even the right password waits out the minute: guessing gains nothing.
+            right = client.post("/review/login", data={"csrf_token": token, "name": REVIEWER, "password": PASSWORD})
+            assert right.status_code == 429
+
+
+def test_pages_carry_a_no_script_policy(live: LiveApp) -> None:
+    with signed_in(live) as (client, _):
+        for path in ("/review", "/review/dashboard", "/review/approved", "/review/export.csv"):
+            reply = client.get(path)
+            assert reply.status_code == 200
+            policy = reply.headers["content-security-policy"]
+            assert "default-src 'none'" in policy and "script-src" not in policy
+            assert reply.headers["x-frame-options"] == "DENY" and reply.headers["cache-control"] == "no-store"
 
 
 def test_disabled_reviewer_loses_the_session(live: LiveApp) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from markupsafe import Markup, escape
@@ -50,12 +51,17 @@ def _y_grid(top: int, bottom: int, left: int, maximum: float, percent: bool) -> 
     return parts
 
 
+def _text_width(text: str) -> int:
+    # Wide (CJK) characters take about a full em at font-size 11; narrow ones about half.
+    return sum(11 if unicodedata.east_asian_width(ch) in "WF" else 7 for ch in text)
+
+
 def _legend(entries: list[tuple[str, str]], y: int) -> list[str]:
     parts, x = [], 50
     for name, color in entries:
         parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
                      f'<text x="{x + 14}" y="{y}" {FONT}>{escape(name)}</text>')
-        x += 24 + 7 * len(name)
+        x += 24 + _text_width(name)
     return parts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
@@ -19,13 +20,14 @@ from adapters.review.auth import (
     require_reviewer,
     start_session,
 )
-from adapters.review.views import approved_rows, detail_context, render
+from adapters.review.views import SECURITY_HEADERS, approved_rows, detail_context, render
 from adapters.services import Services, get_services
 from bot.errors import StorageError
 from bot.service import PlanBot
 from bot.store.reviewers import ReviewerStore
 
 MAX_DASHBOARD_DAYS = 366
+TOO_MANY_ATTEMPTS = "ログインの試行が多すぎます。1分ほどおいてから、もう一度お試しください。"
 ServicesDep = Annotated[Services, Depends(get_services)]
 SessionDep = Annotated[ReviewSession, Depends(require_reviewer)]
 
@@ -66,6 +68,8 @@ async def login(request: Request, services: ServicesDep) -> Response:
     form = await request.form()
     check_login_token(request, form.get("csrf_token"))
     name, password = str(form.get("name") or "").strip(), str(form.get("password") or "")
+    if not await asyncio.to_thread(services.limiter.allow, _login_key(name)):
+        return _login_page(request, str(form.get("csrf_token")), TOO_MANY_ATTEMPTS, 429)
     store = ReviewerStore(services.database)
     verified = bool(name and password) and await asyncio.to_thread(store.verify, name, password)
     if verified:
@@ -73,6 +77,11 @@ async def login(request: Request, services: ServicesDep) -> Response:
         start_session(response, services.settings, name)
         return response
     return _login_page(request, str(form.get("csrf_token")), "名前またはパスワードが違います。", 401)
+
+
+def _login_key(name: str) -> str:
+    # Sign-in attempts per account name share the per-minute limit citizens have per user.
+    return "login:" + hashlib.sha256(name.casefold().encode()).hexdigest()[:32]
 
 
 @protected.post("/logout")
@@ -96,9 +105,9 @@ async def export_csv(request: Request, services: ServicesDep) -> Response:
     """Every row of the filtered list as CSV (UTF-8 with BOM, for Excel)."""
     filters = queries.ReviewFilters.from_query(request.query_params)
     stamp = datetime.now(queries.JST).strftime("%Y%m%d-%H%M")
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="planbot-answers-{stamp}.csv"'}
     return StreamingResponse(queries.iter_csv(services.database, filters), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="planbot-answers-{stamp}.csv"',
-                                      "Cache-Control": "no-store"})
+                             headers=headers)
 
 
 @protected.get("/answers/{answer_id}", response_class=HTMLResponse)
