@@ -173,6 +173,12 @@ def test_feedback_clicks_are_stored_latest_wins_and_thumbs_down_asks_why(live: L
     answer_id = str(logged(live)[0].id)
     assert click(live, ACTION_FEEDBACK_UP, answer_id, USER).status_code == 200
     assert [(r.value, r.note) for r in feedback_rows(live)] == [("up", None)]
+    forged = {"payload": json.dumps({"type": "block_actions", "user": {"id": USER}, "actions": [
+        {"action_id": ACTION_FEEDBACK_DOWN, "value": answer_id}]})}
+    forged_body = urlencode(forged).encode()
+    forged_headers = signed_headers(forged_body, secret="forged", content_type="application/x-www-form-urlencoded")
+    assert httpx.post(f"{live.url}/slack/events", content=forged_body, headers=forged_headers).status_code == 401
+    assert [r.value for r in feedback_rows(live)] == ["up"]
     wait_until(lambda: len(fake.calls_to("chat.postEphemeral")) == 1)
     assert click(live, ACTION_FEEDBACK_DOWN, answer_id, USER).status_code == 200
     assert click(live, ACTION_FEEDBACK_UP, answer_id, "U0STAFF2").status_code == 200
@@ -207,6 +213,9 @@ def test_plan_command_answers_ephemerally_and_can_be_shared(live: LiveApp, fake:
     buttons = {b["action_id"]: b["value"] for b in block_of(sent["blocks"], "actions")[0]["elements"]}
     assert set(buttons) == {ACTION_FEEDBACK_UP, ACTION_FEEDBACK_DOWN, ACTION_SHARE}
     assert fake.calls_to("chat.postMessage") == []
+    usage = post_form(live, {"command": "/plan", "text": " ", "user_id": USER, "channel_id": CHANNEL,
+                             "team_id": TEAM_ID, "trigger_id": "trig-cmd-2", "response_url": fake.response_url("c2")})
+    assert usage.status_code == 200 and "/plan" in usage.text
     share_url = fake.response_url("share1")
     assert click(live, ACTION_SHARE, buttons[ACTION_SHARE], USER, response_url=share_url).status_code == 200
     wait_until(lambda: len(fake.calls_to("chat.postMessage")) == 1, timeout_s=15)
