@@ -52,8 +52,8 @@ class ReviewFilters:
         answerable = {"yes": True, "no": False}.get(params.get("answerable", ""))
         return cls(
             channel=channel if channel in CHANNELS else None,
-            date_from=_date(params.get("from")),
-            date_to=_date(params.get("to")),
+            date_from=parse_date(params.get("from")),
+            date_to=parse_date(params.get("to")),
             answerable=answerable,
             thumbs_down=params.get("down") in ("1", "on", "true"),
             status=status if status in STATUSES else None,
@@ -99,7 +99,8 @@ class AnswerPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _date(value: str | None) -> date | None:
+def parse_date(value: str | None) -> date | None:
+    """`2025-01-31` → a date; anything else → None."""
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:

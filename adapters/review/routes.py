@@ -169,8 +169,8 @@ async def save_correction(request: Request, answer_id: int, services: ServicesDe
 
 def _dashboard_range(request: Request) -> tuple[date, date]:
     today = datetime.now(queries.JST).date()
-    last = queries._date(request.query_params.get("to")) or today
-    first = queries._date(request.query_params.get("from")) or last - timedelta(days=29)
+    last = queries.parse_date(request.query_params.get("to")) or today
+    first = queries.parse_date(request.query_params.get("from")) or last - timedelta(days=29)
     if first > last:
         first, last = last, first
     return max(first, last - timedelta(days=MAX_DASHBOARD_DAYS - 1)), last
