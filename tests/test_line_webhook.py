@@ -159,7 +159,7 @@ def test_a_redelivered_event_is_answered_once(line_settings: Settings, planbot: 
             assert len(session.scalars(select(AnswerRecord)).all()) == 1
 
 
-def test_follow_sticker_group_and_unfollow_events(line_settings: Settings, planbot: PlanBot,
+def test_follow_non_text_group_room_standby_and_unfollow_events(line_settings: Settings, planbot: PlanBot,
                                                   fake_line: FakeLineApi) -> None:
     group = {"type": "group", "groupId": "Cgroup1", "userId": USER}
     follow = {"type": "follow", "mode": "active", "timestamp": int(time.time() * 1000), "webhookEventId": "F1",
@@ -174,22 +174,31 @@ def test_follow_sticker_group_and_unfollow_events(line_settings: Settings, planb
     mentioned = message_event({"type": "text", "text": "@planbot 冬の除雪はどうなる？", "mention": {"mentionees": [
         {"index": 0, "length": 8, "type": "user", "userId": "Ubot", "isSelf": True}]}}, source=group)
     mentioned["replyToken"] = "group-token"
+    image = message_event({"type": "image", "contentProvider": {"type": "line"}})
+    image["replyToken"] = "image-token"
+    location = message_event({"type": "location", "title": "青森駅", "address": "青森市", "latitude": 40.8,
+                              "longitude": 140.7})
+    location["replyToken"] = "location-token"
+    room = text_event("除雪は？", source={"type": "room", "roomId": "Rroom1", "userId": USER})
+    standby = {**text_event("冬の除雪はどうなる？"), "mode": "standby"}
     unknown = {"type": "somethingNew", "timestamp": 1, "webhookEventId": "X1", "mode": "active",
                "deliveryContext": {"isRedelivery": False}}
     with _serve(line_settings, planbot) as live:
-        assert post(live, [follow, unfollow, sticker, unmentioned, mentioned, unknown]).status_code == 200
-        settle(live, 6)
+        events = [follow, unfollow, sticker, image, location, unmentioned, room, mentioned, standby, unknown]
+        assert post(live, events).status_code == 200
+        settle(live, len(events))
         replies = {c.body["replyToken"]: "\n".join(c.texts) for c in fake_line.of("reply")}
-        assert set(replies) == {"follow-token", "sticker-token", "group-token"}
+        assert set(replies) == {"follow-token", "sticker-token", "image-token", "location-token", "group-token"}
         assert "個人情報" in replies["follow-token"] and line_settings.city_contact in replies["follow-token"]
-        assert "文章で送ってください" in replies["sticker-token"]
+        for token in ("sticker-token", "image-token", "location-token"):
+            assert "文章で送ってください" in replies[token]
         assert "3.2.2" in replies["group-token"]
         assert fake_line.of("loading") == []  # only 1:1 text questions show it
         with live.services.database.session() as session:
             questions = session.scalars(select(AnswerRecord.question)).all()
         assert len(questions) == 1  # the mention is stripped before asking
         assert questions[0].startswith("冬の除雪はどうなる") and "@" not in questions[0]
-        assert live.services.inbox.counts() == {"done": 6}
+        assert live.services.inbox.counts() == {"done": len(events)}
 
 
 def test_reply_failing_500_falls_back_to_push_with_a_retry_key(line_settings: Settings, planbot: PlanBot,

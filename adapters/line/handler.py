@@ -73,6 +73,8 @@ class LineEventHandler:
     def __call__(self, item: InboxItem) -> None:
         """Handle one event; raises DeliveryError when LINE did not take the answer."""
         raw = self.sealer.open(item.payload)
+        if raw.get("mode") == "standby":
+            return  # another channel module holds this chat; a standby bot must stay silent
         try:
             event = Event.from_dict(raw)
         except ValueError:
