@@ -20,7 +20,9 @@ INJECTION = re.compile(
     r"|system\s*prompt|jailbreak|developer\s*mode|you\s+are\s+now\b|act\s+as\b|pretend\s+to\s+be"
     r"|(前|上|これまで|今まで|以前)の(指示|命令|ルール|設定)|指示を(無視|忘れ)|ルールを(無視|忘れ)"
     r"|システム\s*プロンプト|プロンプトを(表示|見せ|教え)|設定を(表示|見せ|教え)|あなたは今から"
-    r"|なりきって|として振る舞|制限を解除",
+    r"|なりきって|として振る舞|制限を解除|開発者モード|環境変数|内部の設定|とだけ(答え|言っ|書い)"
+    r"|忽略.{0,10}(指示|规则|提示)|无视|系统提示|提示词|무시하고|시스템 프롬프트"
+    r"|\bDAN\b|without (any )?rules|print (your|the) (prompt|instructions|rules)",
     re.IGNORECASE,
 )
 # 主な取組・指標・目標値・予算 are decided in the 基本計画, which the loaded text does not contain.
@@ -29,7 +31,12 @@ NOT_IN_PLAN = re.compile(
     r"|指標|目標値|数値目標|KPI|ＫＰＩ|達成率|目標の数字|何[%％]|パーセント|割合の目標"
     r"|主な取組|主な取り組み|具体的な(取組|取り組み|事業|施策の中身|内容)|どんな事業|事業名|実施計画"
     r"|budget|how much (money|will|does|is)|cost|spend|funding|kpi|target value|indicator|metric"
-    r"|numerical (goal|target)|specific (project|program)s?|concrete (project|step|action)s?",
+    r"|numerical (goal|target)|specific (project|program)s?|concrete (project|step|action)s?"
+    # Asking for a count or amount of something in the city (not of the plan's own policies/measures).
+    r"|目標額|目標数|目標人数|何(人|万人|台|回|か所|箇所|ヶ所|校|棟|倍|割)(?!も|か)|いくら|どれだけ(減|増|削)"
+    r"|target (number|amount|figure)|what percent|by how much"
+    r"|how many (?!(of the )?(pillar|polic|measure|section|施策|政策|柱))"
+    r"|ngân sách|presupuesto|orçamento|预算|예산|목표치|目标值|指标",
     re.IGNORECASE,
 )
 # Counter business, events, weather and opinions: the plan is not the place for these.
@@ -41,7 +48,14 @@ OUTSIDE_PLAN = re.compile(
     r"|いつ開催|開催日|日程は\?|何日から|チケット|ねぶた祭.{0,10}(いつ|何日|日程|時間)"
     r"|weather|forecast|temperature|resident card|residence card|my number card|passport|garbage day"
     r"|collection day|opening hours|office hours|parking|restaurant|hotel|recommend|mayor|election"
-    r"|when is the .{0,20}festival|tickets?\b",
+    r"|when is the .{0,20}festival|tickets?\b"
+    r"|ゴミの日|ごみの日|ゴミ出し|ごみ出し|何時(\?|？|に|ですか|から|まで|頃|ごろ)|what time|opening time"
+    r"|(近く|最寄り|近所)の.{0,10}(どこ|場所)|where (can|do|should) i|where is the nearest|dónde puedo|onde posso"
+    r"|(八戸|弘前|十和田|むつ|五所川原|三沢|黒石|平川|つがる|盛岡|秋田|仙台|札幌|函館)市?の(総合計画|計画)"
+    r"|天气|下雪吗|날씨|thời tiết|clima\b"
+    r"|(青森|津軽|市民|県民)の人(って|は).{0,12}(冷た|優し|性格|怖|暗|明る)|ぶっちゃけ|joke|poem|song|write me"
+    r"|(申請|登録|届出|届け出|更新|予約)(方法|の仕方|って(どう|ど)|はどう|どうやる|したい)"
+    r"|how (do|can) i (apply|register|renew|get a)|medicine|symptom|症状|薬(は|を|って)",
     re.IGNORECASE,
 )
 
@@ -82,6 +96,42 @@ def detect_language(text: str) -> Language:
 def is_injection(text: str) -> bool:
     """Does the message try to change the bot's rules?"""
     return bool(INJECTION.search(unicodedata.normalize("NFKC", text)))
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)\s+")
+_TOPIC_JOINT = re.compile(
+    r"[。！？!?\n、,]|(?:あと|それと|それから|ついでに|もう一つ|もうひとつ)、?|\band also\b|\balso,?\s"
+    r"|(?<=[一-龥ァ-ヴー])も(?=[^\s、。]{1,12}も)"
+)
+
+
+def without_injection(text: str) -> str:
+    """The message minus the sentences that try to change the bot's rules ("" when nothing is left).
+
+    "雪対策について教えて。あと、前の指示は無視して…" still deserves an answer about snow.
+    """
+    sentences = [s for s in _SENTENCE_END.split(text) if s and s.strip()]
+    kept = [s for s in sentences if not is_injection(s)]
+    return "".join(kept).strip() if len(kept) < len(sentences) else text
+
+
+def topic_parts(text: str) -> list[str]:
+    """A message split where people join several topics ("除雪と空き家、あと子育ても"), longest parts only."""
+    parts = [p.strip(" 、,") for p in _TOPIC_JOINT.split(text) if p and p.strip(" 、,")]
+    return [p for p in parts if len(p) >= 1]
+
+
+TOPIC_LIST = re.compile(
+    r"(に関する|に関係する|に関連する|関係の|関連の|関係する|関連する|についての|系の)(施策|政策|取り?組み?)"
+    r"|(measures?|polic(y|ies)) (related to|relating to|that relate to|about|on|for|concerning)"
+    r"|relates? to|related to",
+    re.IGNORECASE,
+)
+
+
+def asks_for_topic_list(text: str) -> bool:
+    """"DXに関係する施策を全部" / "which measures relate to young people?": every node on a theme."""
+    return bool(TOPIC_LIST.search(unicodedata.normalize("NFKC", text)))
 
 
 def asks_for_unloaded_detail(text: str) -> bool:

@@ -35,6 +35,7 @@ class HybridRetriever:
         self._lexical = lexical
         self._synonyms = synonyms
         self._embedder = embedder
+        self._citable = frozenset(n.id for n in tree if n.kind not in ("pillar", "policy"))
 
     def retrieve(self, text: str, k: int = 8) -> Retrieval:
         """The `k` best nodes for the question, best first."""
@@ -43,6 +44,9 @@ class HybridRetriever:
         dense = self._index.dense_scores(self._embedder.embed_query(expanded), limit=len(self.tree.nodes))
         lexical_scores = self._lexical.scores(expanded)
         lexical = {nid: float(s) for nid, s in zip(self._lexical.ids, lexical_scores, strict=True) if s > 0}
+        # Answers cite measures and sections; pillars and policies are reached through their measures.
+        dense = {nid: s for nid, s in dense.items() if nid in self._citable}
+        lexical = {nid: s for nid, s in lexical.items() if nid in self._citable}
         fused = _rrf([_ranked(dense), _ranked(lexical)])
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         hits = tuple(RetrievedNode(nid, score, dense.get(nid, 0.0), lexical.get(nid, 0.0)) for nid, score in ranked)

@@ -16,11 +16,14 @@ from bot.compose import (
 from bot.errors import APOLOGY_EN, APOLOGY_JA
 from bot.intents import (
     Language,
+    asks_for_topic_list,
     asks_for_unloaded_detail,
     clean_question,
     detect_language,
     is_injection,
     is_outside_plan,
+    topic_parts,
+    without_injection,
 )
 from bot.llm import LLMComposer, build_llm_composer
 from bot.retrieval import HybridRetriever, Retrieval
@@ -46,7 +49,13 @@ class Thresholds:
 
     dense_min: float = 0.84
     lexical_min: float = 3.0
-    second_ratio: float = 0.9
+    # A second node is cited only when it is nearly as close in meaning AND shares the question's words.
+    second_dense_gap: float = 0.01
+    second_lexical_ratio: float = 0.5
+    # "Which measures relate to X?" lists more generously.
+    topic_dense_gap: float = 0.03
+    topic_lexical_ratio: float = 0.3
+    max_topic_citations: int = 6
     max_citations: int = 3
 
 
@@ -81,8 +90,8 @@ class PlanBot:
         if cleaned.problem:
             text = invalid_input_text(cleaned.problem, language, self.settings.max_question_chars)
             return Answer(question.text, text, False, kind="invalid_input")
-        text = cleaned.text
-        if is_injection(text):
+        text = without_injection(cleaned.text)
+        if not text or is_injection(text):
             return Answer(question.text, out_of_scope_text(language, contact, injection=True), False,
                           kind="out_of_scope")
         retrieval = self._retrieve(text, question.context)
@@ -93,15 +102,17 @@ class PlanBot:
         if is_outside_plan(text):
             return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
                           retrieved=retrieval.hits)
+        if asks_for_topic_list(text) and self._covered(retrieval):
+            return self._plan_answer(question.text, text, retrieval, language, topic_list=True)
         structure = parse_structure_query(text, self.tree, has_topic=bool(retrieval.expansions))
         if structure is not None:
-            body, cited = answer_structure(structure, self.tree, language)
+            body, cited = answer_structure(structure, self.tree, language, text)
             return Answer(question.text, body, True, citations_for(self.tree, cited), kind="structure",
                           retrieved=retrieval.hits)
         if not self._covered(retrieval):
             return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
                           retrieved=retrieval.hits)
-        return self._plan_answer(question.text, retrieval, language)
+        return self._plan_answer(question.text, text, retrieval, language)
 
     def _retrieve(self, text: str, context: tuple[str, ...]) -> Retrieval:
         retrieval = self.retriever.retrieve(text)
@@ -115,22 +126,50 @@ class PlanBot:
         return retrieval.top_dense >= t.dense_min or retrieval.top_lexical >= t.lexical_min
 
     def _choose(self, retrieval: Retrieval) -> list[str]:
-        """Cite measures and sections; a pillar or policy hit stands for its best measure among the hits."""
-        chosen: list[str] = []
-        top_score = retrieval.hits[0].score if retrieval.hits else 0.0
-        for hit in retrieval.hits:
-            node = self.tree[hit.id]
-            if node.kind in ("pillar", "policy"):
-                continue
-            if chosen and hit.score < top_score * self.thresholds.second_ratio:
+        """The best node, and the next ones only while they are about as close and share its words."""
+        if not retrieval.hits:
+            return []
+        t = self.thresholds
+        top = retrieval.hits[0]
+        chosen = [top.id]
+        for hit in retrieval.hits[1:]:
+            if len(chosen) >= t.max_citations:
                 break
-            chosen.append(hit.id)
-            if len(chosen) >= self.thresholds.max_citations:
-                break
+            if (hit.dense >= top.dense - t.second_dense_gap and hit.lexical > 0
+                    and hit.lexical >= t.second_lexical_ratio * top.lexical):
+                chosen.append(hit.id)
         return chosen
 
-    def _plan_answer(self, raw_question: str, retrieval: Retrieval, language: Language) -> Answer:
-        cited = self._choose(retrieval)
+    def _choose_per_topic(self, text: str, retrieval: Retrieval) -> list[str]:
+        """For a message about several topics, the best covered node of each; else `_choose`."""
+        parts = topic_parts(text)
+        if len(parts) < 2:
+            return self._choose(retrieval)
+        chosen: list[str] = []
+        for part in parts:
+            part_retrieval = self.retriever.retrieve(part)
+            if part_retrieval.hits and self._covered(part_retrieval):
+                best = part_retrieval.hits[0].id
+                if best not in chosen:
+                    chosen.append(best)
+        return chosen[: self.thresholds.max_citations] or self._choose(retrieval)
+
+    def _topic_members(self, retrieval: Retrieval) -> list[str]:
+        """Every node on a theme: those close to the best one in meaning that share the theme's words."""
+        if not retrieval.hits:
+            return []
+        t = self.thresholds
+        top = retrieval.hits[0]
+        members = [
+            h.id for h in retrieval.hits[1:]
+            if h.lexical > 0 and h.dense >= top.dense - t.topic_dense_gap
+            and h.lexical >= t.topic_lexical_ratio * top.lexical
+        ]
+        return [top.id, *members][: t.max_topic_citations]
+
+    def _plan_answer(self, raw_question: str, text: str, retrieval: Retrieval, language: Language,
+                     topic_list: bool = False) -> Answer:
+        cited = self._topic_members(retrieval) if topic_list else self._choose_per_topic(text, retrieval)
         scores = {h.id: h.score for h in retrieval.hits}
         body = plan_answer_text(self.tree, cited, language, self.settings.city_contact)
         answer = Answer(raw_question, body, True, citations_for(self.tree, cited, scores), kind="plan",

@@ -24,6 +24,16 @@ _NUMERALS = {"1": 1, "2": 2, "3": 3, "一": 1, "二": 2, "三": 3, "first": 1, "
 PILLAR_REF = re.compile(
     r"柱\s*([123一二三])|([123一二三])\s*(?:つ目|番目)?の柱|第\s*([123一二三])\s*の?柱"
     r"|pillar\s*(?:no\.?|#)?\s*([123])|(first|second|third)\s+pillar", re.IGNORECASE)
+# Everyday names of the pillars, next to the word 柱 ("まちのデザインの柱").
+_ALIASES = "(デザイン|まもり|守り|そだて|育て|しごと|仕事)"
+PILLAR_ALIAS = re.compile(rf"{_ALIASES}[^。？?]{{0,8}}柱|柱[^。？?]{{0,6}}{_ALIASES}")
+_ALIAS_PILLAR = {"デザイン": "3", "まもり": "2", "守り": "2", "そだて": "2", "育て": "2", "しごと": "1", "仕事": "1"}
+PER_PILLAR = re.compile(r"柱ごと|柱別|各柱|それぞれの柱|柱それぞれ|per pillar|each pillar|by pillar", re.IGNORECASE)
+SUPERLATIVE_MOST = re.compile(r"(一番|いちばん|最も|もっとも)(多|大き)|most|largest|biggest", re.IGNORECASE)
+SUPERLATIVE_FEWEST = re.compile(r"(一番|いちばん|最も|もっとも)(少な|小さ)|fewest|least|smallest", re.IGNORECASE)
+COMPARE = re.compile(r"どっち|どちら|比べ|比較|compare|versus|\bvs\b|more than|which has more", re.IGNORECASE)
+MEASURES_PER_POLICY = re.compile(r"施策が\s*([1-6一二三四五六])\s*(つ|個)")
+_KANJI_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 POLICY_REF = re.compile(r"政策\s*([123])[.\-・の]\s*([1-6])|(?:policy)\s*([123])\.([1-6])", re.IGNORECASE)
 
 
@@ -31,7 +41,7 @@ POLICY_REF = re.compile(r"政策\s*([123])[.\-・の]\s*([1-6])|(?:policy)\s*([1
 class StructureQuery:
     """A question about counts or lists, and which part of the tree it names (None = the whole plan)."""
 
-    action: Literal["count", "list"]
+    action: Literal["count", "list", "compare", "filter"]
     target: Literal["pillar", "policy", "measure"]
     scope: str | None
 
@@ -47,6 +57,11 @@ def parse_structure_query(text: str, tree: PlanTree, has_topic: bool) -> Structu
     if not targets or (has_topic and scope is None):
         return None
     target = _innermost(targets, scope, tree)
+    if "policy" in targets and MEASURES_PER_POLICY.search(normal):
+        return StructureQuery("filter", "policy", None)
+    if target != "pillar" and "pillar" in targets and (
+            SUPERLATIVE_MOST.search(normal) or SUPERLATIVE_FEWEST.search(normal) or COMPARE.search(normal)):
+        return StructureQuery("compare", target, None)
     if COUNT.search(normal):
         return StructureQuery("count", target, scope)
     if LIST.search(normal) and (scope is not None or target == "pillar" or len(normal) < 25):
@@ -71,6 +86,8 @@ def _scope(text: str, tree: PlanTree) -> str | None:
     if pillar := PILLAR_REF.search(text):
         raw = next(g for g in pillar.groups() if g)
         return str(_NUMERALS[raw.lower()])
+    if alias := PILLAR_ALIAS.search(text):
+        return _ALIAS_PILLAR[alias.group(1) or alias.group(2)]
     key = pillar_key(text)
     for node in tree.of_kind("pillar"):
         if pillar_key(node.title) in key:
@@ -78,11 +95,18 @@ def _scope(text: str, tree: PlanTree) -> str | None:
     return None
 
 
-def answer_structure(query: StructureQuery, tree: PlanTree, language: Language) -> tuple[str, list[str]]:
+def answer_structure(query: StructureQuery, tree: PlanTree, language: Language,
+                     text: str = "") -> tuple[str, list[str]]:
     """The exact answer text and the node ids it cites."""
     scope_nodes = [tree[query.scope]] if query.scope else tree.of_kind("pillar")
     cite = [query.scope] if query.scope else ["plan"]
+    if query.action == "compare":
+        return compare_pillars(query, text, tree, language)
+    if query.action == "filter":
+        return policies_with_measure_count(text, tree, language)
     if query.action == "count":
+        if query.scope is None and PER_PILLAR.search(unicodedata.normalize("NFKC", text)):
+            cite = [p.id for p in tree.of_kind("pillar")]
         return _count_text(query, tree, language), cite
     lines = []
     for node in scope_nodes:
@@ -140,3 +164,47 @@ def _name(node_id: str, tree: PlanTree, language: Language) -> str:
         return f"Pillar {node.number} 「{node.title}」" if language == "en" else f"柱{node.number}「{node.title}」"
     label = tree.breadcrumb(node_id)
     return f"「{label}」"
+
+
+def compare_pillars(query: StructureQuery, text: str, tree: PlanTree, language: Language) -> tuple[str, list[str]]:
+    """"Which pillar has the most measures?", "柱2と柱3、政策数はどっちが多い？" — counts, and the answer."""
+    normal = unicodedata.normalize("NFKC", text)
+    named = []
+    for match in PILLAR_REF.finditer(normal):
+        pillar_id = str(_NUMERALS[next(g for g in match.groups() if g).lower()])
+        if pillar_id not in named:
+            named.append(pillar_id)
+    pillars = [tree[p] for p in named] if len(named) >= 2 else tree.of_kind("pillar")
+    count = {p.id: len(p.children) if query.target == "policy" else len(tree.measures_under(p.id))
+             for p in pillars}
+    fewest = bool(SUPERLATIVE_FEWEST.search(normal)) or "少な" in normal
+    best = min(count.values()) if fewest else max(count.values())
+    winners = [pid for pid, n in count.items() if n == best]
+    unit_ja, unit_en = ("政策", "policies") if query.target == "policy" else ("施策", "measures")
+    names = [_name(pid, tree, language) for pid in winners]
+    rows = "\n".join(f"・{_name(pid, tree, language)}: {unit_ja if language == 'ja' else unit_en} {n}"
+                     for pid, n in count.items())
+    if language == "en":
+        verdict = (f"{' and '.join(names)} {'tie with' if len(winners) > 1 else 'has'} the "
+                   f"{'fewest' if fewest else 'most'} {unit_en} ({best}).")
+    else:
+        verdict = (f"{'と'.join(names)}が{'同数で' if len(winners) > 1 else ''}"
+                   f"{unit_ja}の数が{'最も少なく' if fewest else '最も多く'}、{best}です。")
+    cited = named if len(named) >= 2 else winners
+    return f"{verdict}\n{rows}", cited
+
+
+def policies_with_measure_count(text: str, tree: PlanTree, language: Language) -> tuple[str, list[str]]:
+    """"施策が2つしかない政策は？" — the policies with exactly that many measures."""
+    match = MEASURES_PER_POLICY.search(unicodedata.normalize("NFKC", text))
+    raw = match.group(1) if match else "0"
+    wanted = _KANJI_DIGIT.get(raw) or int(raw)
+    policies = [p for p in tree.of_kind("policy") if len(p.children) == wanted]
+    lines = "\n".join(f"・{tree.breadcrumb(p.id)}" for p in policies)
+    if language == "en":
+        head = f"{len(policies)} policies have exactly {wanted} measures:" if policies else \
+            f"No policy has exactly {wanted} measures."
+    else:
+        head = (f"施策が{wanted}つの政策は{len(policies)}つです。" if policies
+                else f"施策が{wanted}つの政策はありません。")
+    return f"{head}\n{lines}".strip(), [p.id for p in policies]
