@@ -17,6 +17,7 @@ from bot.store.approved import ApprovedAnswers
 from bot.store.db import Database
 from bot.store.inbox import EventInbox, InboxItem
 from bot.store.ratelimit import RateLimiter
+from bot.store.sealing import PayloadSealer
 
 #: Answers one stored webhook event (runs in a worker thread). Raises DeliveryError on platform failure.
 EventHandler = Callable[[InboxItem], None]
@@ -50,7 +51,8 @@ class Services:
             settings=settings,
             database=database,
             answer_log=AnswerLog(database),
-            inbox=EventInbox(database, settings.inbox_lease_seconds, settings.inbox_max_attempts),
+            inbox=EventInbox(database, PayloadSealer(settings.user_hash_salt), settings.inbox_lease_seconds,
+                             settings.inbox_max_attempts),
             approved=ApprovedAnswers(database),
             limiter=RateLimiter(database, settings.rate_limit_per_minute),
         )

@@ -186,3 +186,24 @@ def export_reviewed(ctx: click.Context, out_path: Path | None) -> None:
     except (PlanBotError, OSError, ValueError) as exc:
         raise click.ClickException(f"export failed: {exc}") from exc
     click.echo(f"{len(rows)} reviewed answers: {added} added, {updated} updated in {target}")
+
+
+@eval_command.command("calibrate")
+@click.pass_context
+def calibrate_command(ctx: click.Context) -> None:
+    """Grid-search the core's thresholds on the dev split (test is never used for tuning)."""
+    from bot.service import build_planbot
+    from evals.calibrate import as_code, calibrate
+    from evals.dataset import load_rows, split_paths
+
+    settings = _settings(ctx).model_copy(update={"llm": None})
+    try:
+        bot = build_planbot(settings, progress=_index_progress)
+        rows = load_rows(split_paths("dev"), bot.tree)
+    except PlanBotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    trials = calibrate(bot, rows, progress=lambda line: click.echo(line, err=True))
+    best = trials[0]
+    click.echo(f"current: {as_code(bot.thresholds)}\n")
+    click.echo(f"best on dev: accuracy {best.answer_accuracy:.3f}, precision {best.citation_precision:.3f}, "
+               f"refusals {best.refusal_accuracy:.3f}\n{as_code(best.thresholds)}")

@@ -7,15 +7,20 @@ import multiprocessing
 from collections import Counter
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from bot.store.db import Database
 from bot.store.inbox import EventInbox
+from bot.store.sealing import PayloadSealer
+
+SEALER = PayloadSealer(SecretStr("salt-for-tests-0123456789"))
 
 EVENTS = 120
 
 
 def _worker(url: str, name: str, out: str) -> None:
     database = Database(url)
-    inbox = EventInbox(database, lease_seconds=30)
+    inbox = EventInbox(database, SEALER, lease_seconds=30)
     accepted = [key for key in (f"ev-{i}" for i in range(EVENTS)) if inbox.accept("line", key, {"k": key})]
     handled: list[str] = []
     idle_rounds = 0
@@ -48,4 +53,4 @@ def test_two_processes_accept_and_handle_each_event_once(database_url: str, tmp_
     handled = Counter(key for result in results for key in result["handled"])
     assert set(accepted) == {f"ev-{i}" for i in range(EVENTS)} and max(accepted.values()) == 1
     assert set(handled) == set(accepted) and max(handled.values()) == 1
-    assert EventInbox(Database(database_url)).counts() == {"done": EVENTS}
+    assert EventInbox(Database(database_url), SEALER).counts() == {"done": EVENTS}

@@ -17,7 +17,10 @@ from bot.store.inbox import EventInbox
 from bot.store.models import AnswerRecord, FeedbackRecord, InboxEvent, utcnow
 from bot.store.privacy import hash_user
 from bot.store.ratelimit import RateLimiter
+from bot.store.sealing import PayloadSealer
 from bot.types import Answer, Citation, Question, RetrievedNode
+
+SEALER = PayloadSealer(SecretStr("salt-for-tests-0123456789"))
 
 
 @pytest.fixture()
@@ -73,7 +76,7 @@ def test_latest_feedback_per_user_wins(database: Database) -> None:
 
 
 def test_inbox_dedupes_and_leases(database: Database) -> None:
-    inbox = EventInbox(database, lease_seconds=0.2, max_attempts=2)
+    inbox = EventInbox(database, SEALER, lease_seconds=0.2, max_attempts=2)
     assert inbox.accept("line", "ev-1", {"text": "a"}) is True
     assert inbox.accept("line", "ev-1", {"text": "a", "isRedelivery": True}) is False
     assert inbox.accept("slack", "ev-1", {"text": "same key, other source"}) is True
@@ -93,7 +96,7 @@ def test_inbox_dedupes_and_leases(database: Database) -> None:
 
 
 def test_inbox_retries_with_backoff_then_fails_for_good(database: Database) -> None:
-    inbox = EventInbox(database, lease_seconds=30, max_attempts=2)
+    inbox = EventInbox(database, SEALER, lease_seconds=30, max_attempts=2)
     inbox.accept("slack", "ev-9", {})
     (item,) = inbox.claim("w")
     assert inbox.fail(item, "w", "HTTP 503", retryable=True) is True
@@ -147,3 +150,23 @@ def test_purge_removes_only_old_rows(database: Database) -> None:
 def test_logging_failure_does_not_raise(tmp_path: object) -> None:
     database = Database("sqlite:////nonexistent-dir/planbot.sqlite3")
     assert AnswerLog(database).record(Question("雪"), _answer(), None) is None
+
+
+def test_inbox_payloads_are_sealed_at_rest(database: Database) -> None:
+    inbox = EventInbox(database, SEALER)
+    payload = {"type": "message", "source": {"userId": "U-raw-secret-id"}, "text": "電話 090-1234-5678"}
+    inbox.accept("line", "ev-s", payload)
+    with database.session() as session:
+        stored = session.scalars(select(InboxEvent.payload)).one()
+    assert "U-raw-secret-id" not in str(stored) and "090-1234-5678" not in str(stored)
+    assert stored["type"] == "message"
+    assert SEALER.open(stored) == payload
+    (item,) = inbox.claim("w")
+    assert item.payload == payload
+
+
+def test_a_payload_that_cannot_be_opened_is_failed_not_lost(database: Database) -> None:
+    EventInbox(database, PayloadSealer(SecretStr("another-salt-0123456789"))).accept("line", "ev-x", {"a": 1})
+    inbox = EventInbox(database, SEALER)
+    assert inbox.claim("w") == []
+    assert inbox.counts() == {"failed": 1}

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 
 from adapters.line.client import LineClient
 from adapters.line.handler import LineEventHandler
-from adapters.line.seal import EventSealer
 from adapters.line.webhook import build_router
 from adapters.services import Services
 from bot.settings import Settings
@@ -23,8 +22,7 @@ class LineChannel:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sealer = EventSealer(settings.user_hash_salt.get_secret_value())
-        self.router: APIRouter = build_router(settings, self.sealer, lambda: self.store_executor)
+        self.router: APIRouter = build_router(settings, lambda: self.store_executor)
         self.client: LineClient | None = None
         self.store_executor: Executor | None = None
 
@@ -33,7 +31,7 @@ class LineChannel:
         client = LineClient(self.settings, pool_size=self.settings.worker_concurrency)
         executor = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="line-webhook")
         self.client, self.store_executor = client, executor
-        services.handlers["line"] = LineEventHandler(services, client, self.sealer)
+        services.handlers["line"] = LineEventHandler(services, client)
 
         async def close() -> None:
             executor.shutdown(wait=True)

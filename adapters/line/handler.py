@@ -21,7 +21,6 @@ from linebot.v3.webhooks import (
 
 from adapters.line.client import LineClient
 from adapters.line.render import LineReply, greeting, render_answer, strip_mentions, text_please
-from adapters.line.seal import EventSealer
 from adapters.services import Services
 from bot.errors import DeliveryError
 from bot.store.inbox import InboxItem
@@ -60,11 +59,10 @@ def mentioned_text(content: TextMessageContent) -> str | None:
 class LineEventHandler:
     """The `services.handlers["line"]` callable."""
 
-    def __init__(self, services: Services, client: LineClient, sealer: EventSealer) -> None:
+    def __init__(self, services: Services, client: LineClient) -> None:
         self.services = services
         self.settings = services.settings
         self.client = client
-        self.sealer = sealer
         # Rendered answers awaiting a successful delivery: a retried event is not answered (and logged,
         # and rate-limited) twice in this process.
         self._pending: OrderedDict[str, LineReply] = OrderedDict()
@@ -72,7 +70,7 @@ class LineEventHandler:
 
     def __call__(self, item: InboxItem) -> None:
         """Handle one event; raises DeliveryError when LINE did not take the answer."""
-        raw = self.sealer.open(item.payload)
+        raw = item.payload
         if raw.get("mode") == "standby":
             return  # another channel module holds this chat; a standby bot must stay silent
         try:

@@ -20,7 +20,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
 
-from adapters.line.seal import EventSealer
 from adapters.services import get_services
 from bot.errors import PlanBotError
 from bot.settings import Settings
@@ -72,7 +71,7 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
-def build_router(settings: Settings, sealer: EventSealer, executor: Callable[[], Executor | None]) -> APIRouter:
+def build_router(settings: Settings, executor: Callable[[], Executor | None]) -> APIRouter:
     """The webhook route for one channel secret; events are stored on `executor()`'s threads.
 
     A dedicated executor keeps the ack from queueing behind the answers the worker computes on the
@@ -101,7 +100,7 @@ def build_router(settings: Settings, sealer: EventSealer, executor: Callable[[],
         try:
             for event in events:
                 stored = await loop.run_in_executor(executor(), services.accept_event, "line", event_key(event),
-                                                    sealer.seal(event))
+                                                    event)
                 if not stored:
                     log.info("LINE event %s already held; not stored twice", event_key(event))
         except PlanBotError:

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.errors import StorageError
 from bot.store.db import Database
 from bot.store.models import InboxEvent, utcnow
+from bot.store.sealing import PayloadSealer
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +36,17 @@ class InboxItem:
 class EventInbox:
     """Accept, claim, complete and fail events; every transition is one short transaction."""
 
-    def __init__(self, database: Database, lease_seconds: float = 60.0, max_attempts: int = 5) -> None:
+    def __init__(self, database: Database, sealer: PayloadSealer, lease_seconds: float = 60.0,
+                 max_attempts: int = 5) -> None:
         self.database = database
+        self.sealer = sealer
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
 
     def accept(self, source: str, event_key: str, payload: dict[str, Any]) -> bool:
         """Store an event durably. False when (source, event_key) was seen before (a redelivery)."""
-        values = {"source": source, "event_key": event_key[:200], "payload": payload, "status": "pending",
+        values = {"source": source, "event_key": event_key[:200], "payload": self.sealer.seal(payload),
+                  "status": "pending",
                   "attempts": 0, "received_at": utcnow(), "not_before": utcnow()}
         dialect = sqlite if self.database.is_sqlite else postgresql
         statement = dialect.insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(InboxEvent.id)
@@ -71,8 +76,16 @@ class EventInbox:
         )
         with self.database.session() as session:
             rows = session.execute(claim).all()
-        return sorted((InboxItem(r.id, r.source, r.event_key, r.payload, r.attempts) for r in rows),
-                      key=lambda item: item.id)
+        items = []
+        for row in sorted(rows, key=lambda r: int(r.id)):
+            try:
+                payload = self.sealer.open(row.payload)
+            except StorageError:
+                log.error("inbox event %s/%s cannot be opened; marked failed", row.source, row.event_key)
+                self._finish_id(row.id, worker, "failed", "payload cannot be opened")
+                continue
+            items.append(InboxItem(row.id, row.source, row.event_key, payload, row.attempts))
+        return items
 
     def complete(self, item: InboxItem, worker: str) -> None:
         """Mark an event answered (only if `worker` still holds it)."""
@@ -97,9 +110,12 @@ class EventInbox:
         return False
 
     def _finish(self, item: InboxItem, worker: str, status: str, error: str | None) -> None:
+        self._finish_id(item.id, worker, status, error)
+
+    def _finish_id(self, event_id: int, worker: str, status: str, error: str | None) -> None:
         with self.database.session() as session:
             session.execute(update(InboxEvent)
-                            .where(InboxEvent.id == item.id, InboxEvent.claimed_by == worker[:80])
+                            .where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker[:80])
                             .values(status=status, finished_at=utcnow(), lease_until=None,
                                     last_error=None if error is None else error[:200]))
 
