@@ -1,0 +1,178 @@
+"""Run `planbot serve` as a real subprocess (its own process group), configured only by its environment.
+
+Used by the multi-worker, kill -9, load and secrets tests and by `bench/serve.py`: the app is started the
+way an operator starts it, so what is proved is the shipped command, not an in-process stand-in.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.servers.chroma import free_port
+
+#: Variables of the parent environment a child needs to run at all (nothing planbot reads).
+PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")
+
+
+def planbot_executable() -> str:
+    """The `planbot` console script of this interpreter's environment."""
+    beside = Path(sys.executable).with_name("planbot")
+    found = str(beside) if beside.exists() else shutil.which("planbot")
+    if found is None:
+        raise RuntimeError("the planbot console script is not installed (./run setup dev)")
+    return found
+
+
+def seed_data_dir(source: Path | None, target: Path) -> Path:
+    """A data dir for a server: a copy of `source`'s built Chroma index (so nothing is rebuilt), or empty."""
+    target.mkdir(parents=True, exist_ok=True)
+    if source is not None and (source / "chroma").is_dir() and not (target / "chroma").exists():
+        shutil.copytree(source / "chroma", target / "chroma")
+    return target
+
+
+def child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
+    """The child's whole environment: a few OS variables plus exactly the given settings."""
+    env = {name: os.environ[name] for name in PASS_THROUGH if name in os.environ}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings_env)
+    return env
+
+
+@dataclass
+class ServeProcess:
+    """One `planbot serve` run: start, wait healthy, kill -9, terminate, restart on the same port."""
+
+    env: dict[str, str]
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Launch the command (stdout and stderr appended to `log_path`, or discarded)."""
+        command = [planbot_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--workers", str(self.workers)]
+        out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
+        try:
+            self.process = subprocess.Popen(command, env=child_env(self.env), stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            if self.log_path and not isinstance(out, int):
+                out.close()
+        self.starts += 1
+
+    def wait_healthy(self, timeout_s: float = 90.0) -> float:
+        """Seconds until `/healthz` answered 200; raises if the process exits or the time runs out."""
+        assert self.process is not None
+        started = time.monotonic()
+        deadline = started + timeout_s
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"planbot serve exited with {self.process.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"planbot serve did not become healthy:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def log_text(self) -> str:
+        """Everything the process wrote so far."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the log (for failure messages)."""
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def pids(self) -> list[int]:
+        """The server's process and its children (uvicorn workers)."""
+        if self.process is None:
+            return []
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        found = [self.process.pid]
+        if children.exists():
+            found += [int(p) for p in children.read_text().split()]
+        return found
+
+    def kill9(self) -> None:
+        """SIGKILL the whole process group (the supervisor and every worker) at once, and reap it."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._wait_group_gone(self.process.pid)
+
+    def terminate(self, timeout_s: float = 20.0) -> int | None:
+        """SIGTERM the group (graceful shutdown); SIGKILL if it lingers. The exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self._wait_group_gone(self.process.pid)
+        return self.process.returncode
+
+    def restart(self, timeout_s: float = 90.0) -> float:
+        """Start again on the same port, same environment; seconds to healthy."""
+        self.start()
+        return self.wait_healthy(timeout_s)
+
+    @staticmethod
+    def _wait_group_gone(pgid: int, timeout_s: float = 10.0) -> None:
+        # Workers of a killed supervisor are reparented; wait until none of the group runs (zombies are done).
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not _group_running(pgid):
+                return
+            time.sleep(0.05)
+        with suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def _group_running(pgid: int) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+@contextmanager
+def planbot_serve(env: Mapping[str, str], workers: int = 1, log_path: Path | None = None,
+                  timeout_s: float = 90.0) -> Iterator[ServeProcess]:
+    """Start `planbot serve` with exactly `env` as settings; yield once healthy; stop it afterwards."""
+    server = ServeProcess(dict(env), workers=workers, log_path=log_path)
+    server.start()
+    try:
+        server.wait_healthy(timeout_s)
+        yield server
+    finally:
+        server.terminate()
