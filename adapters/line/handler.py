@@ -80,11 +80,13 @@ class LineEventHandler:
             return
         if event is None:
             return
-        reply = self._take_pending(item.event_key) or self.respond(event, item.event_key)
+        pending = self._take_pending(item.event_key)
+        reply = pending or self.respond(event, item.event_key)
         if reply is None:
             return
         try:
-            self.deliver(event, item.event_key, reply)
+            # Retried with nothing pending here: an earlier attempt may have died after LINE took the reply.
+            self.deliver(event, item.event_key, reply, resumed=pending is None and item.attempts > 1)
         except DeliveryError:
             self._keep_pending(item.event_key, reply)
             raise
@@ -115,8 +117,12 @@ class LineEventHandler:
         logged = assistant.answer(Question(text, channel="line", user_id=user_id), event_key=event_key)
         return render_answer(logged.answer)
 
-    def deliver(self, event: Event, event_key: str, reply: LineReply) -> None:
-        """Reply while the token is fresh; otherwise, or if the reply fails, push with a retry key."""
+    def deliver(self, event: Event, event_key: str, reply: LineReply, resumed: bool = False) -> None:
+        """Reply while the token is fresh; otherwise, or if the reply fails, push with a retry key.
+
+        `resumed`: a retry whose earlier attempt's outcome is unknown. If LINE then says the reply token was
+        already used, that attempt delivered the answer, and pushing it again would send it twice.
+        """
         token = getattr(event, "reply_token", None)
         age_s = time.time() - int(event.timestamp) / 1000
         if token and age_s < REPLY_WINDOW_S:
@@ -124,6 +130,9 @@ class LineEventHandler:
                 self.client.reply(token, reply)
                 return
             except DeliveryError as exc:
+                if resumed and _token_used(exc):
+                    log.info("LINE reply token of %s already used: answered by an earlier attempt", event_key)
+                    return
                 if not self.settings.line_push_fallback:
                     raise
                 log.warning("LINE reply failed (%s); pushing instead", exc)
@@ -143,3 +152,8 @@ class LineEventHandler:
             self._pending[event_key] = reply
             while len(self._pending) > PENDING_CACHE_SIZE:
                 self._pending.popitem(last=False)
+
+
+def _token_used(exc: DeliveryError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "status", None) == 400 and "Invalid reply token" in str(getattr(cause, "body", ""))

@@ -6,6 +6,7 @@ Uses the sync `slack_sdk.WebClient` (its calls block, which is what a worker thr
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -79,8 +80,27 @@ class SlackDelivery:
     def _answer_message(self, item: InboxItem) -> None:
         payload = item.payload
         view = self._answer(item)
+        if item.attempts > 1 and self._already_posted(payload, view.answer_id):
+            log.info("slack event %s was answered by an earlier attempt; not posting twice", item.event_key)
+            return
         slack_call(self.client.chat_postMessage, channel=payload["channel"], thread_ts=payload.get("reply_ts"),
                    text=fallback_text(view), blocks=answer_blocks(view), unfurl_links=False, unfurl_media=False)
+
+    def _already_posted(self, payload: dict[str, Any], answer_id: int | None) -> bool:
+        # A worker killed after chat.postMessage but before marking the event done leaves the answer in
+        # the thread; its feedback buttons carry the answer id.
+        thread = payload.get("reply_ts")
+        if not thread or answer_id is None:
+            return False
+        try:
+            replies = slack_call(self.client.conversations_replies, channel=payload["channel"], ts=thread, limit=200)
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            return False
+        marker = f'"value": "{answer_id}"'
+        return any(m.get("bot_id") and marker in json.dumps(m.get("blocks") or [])
+                   for m in replies.get("messages") or [])
 
     def _answer_command(self, item: InboxItem) -> None:
         payload = item.payload

@@ -26,7 +26,10 @@ class AnswerLog:
 
     def record(self, question: Question, answer: Answer, user_hash: str | None,
                event_key: str | None = None) -> int | None:
-        """Store one answer; returns its id, or None when the database failed (logged, not raised)."""
+        """Store one answer; returns its id, or None when the database failed (logged, not raised).
+
+        With an `event_key`, at most one row per (channel, event): a retried event returns the first row's id.
+        """
         row = AnswerRecord(
             channel=question.channel,
             user_hash=user_hash,
@@ -47,6 +50,13 @@ class AnswerLog:
         )
         try:
             with self.database.session() as session:
+                if event_key is not None:
+                    # A webhook event retried after its worker died (kill -9) keeps its first row.
+                    earlier = session.scalars(select(AnswerRecord.id).where(
+                        AnswerRecord.channel == question.channel, AnswerRecord.event_key == event_key
+                    ).order_by(AnswerRecord.id).limit(1)).first()
+                    if earlier is not None:
+                        return int(earlier)
                 session.add(row)
                 session.flush()
                 return row.id

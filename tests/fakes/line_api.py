@@ -2,7 +2,8 @@
 
 It checks what the real API checks and the adapter could get wrong: the bearer token, at most 5
 messages of at most 5000 UTF-16 units, at most 13 quick-reply buttons with labels of at most 20
-characters, and `X-Line-Retry-Key` on push (a key it already accepted gets 409, nothing is sent twice).
+characters, and `X-Line-Retry-Key` on push (a key it already accepted gets 409, nothing is sent twice);
+a reply token is usable once (a second reply with it gets 400 "Invalid reply token", as on the real API).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class FakeLineApi:
         self.calls: list[LineCall] = []
         self._failures: dict[str, deque[int]] = {kind: deque() for kind in PATHS.values()}
         self._accepted_keys: set[str] = set()
+        self._used_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.url = ""
@@ -116,6 +118,12 @@ class FakeLineApi:
         problem = _message_problem(body.get("messages"))
         if problem:
             return 400, {"message": problem}, {}
+        if kind == "reply":
+            token = str(body.get("replyToken", ""))
+            with self._lock:
+                if token in self._used_tokens:
+                    return 400, {"message": "Invalid reply token"}, {}
+                self._used_tokens.add(token)
         if kind == "push":
             key = headers.get("x-line-retry-key", "")
             with self._lock:
