@@ -157,15 +157,20 @@ def build_plan(line: int, slack: int, copies: int = 1, forged_ratio: float = 0.0
     return plan
 
 
-async def post_all(url: str, posts: list[Post], concurrency: int,
-                   on_result: Any = None) -> list[PostResult]:
-    """Post everything with `concurrency` in flight; `on_result(result)` is called as each one finishes."""
+async def post_all(url: str, posts: list[Post], concurrency: int, on_result: Any = None,
+                   rate_per_s: float | None = None) -> list[PostResult]:
+    """Post everything with `concurrency` in flight (at most `rate_per_s` started per second, if given);
+    `on_result(result)` is called as each one finishes."""
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     paths = {"line": "/line/webhook", "slack": "/slack/events"}
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
 
-        async def one(post: Post) -> PostResult:
+        begin = time.perf_counter()
+
+        async def one(n: int, post: Post) -> PostResult:
+            if rate_per_s:
+                await asyncio.sleep(max(0.0, begin + n / rate_per_s - time.perf_counter()))
             async with gate:
                 started = time.perf_counter()
                 try:
@@ -178,7 +183,7 @@ async def post_all(url: str, posts: list[Post], concurrency: int,
                 on_result(result)
             return result
 
-        return list(await asyncio.gather(*(one(p) for p in posts)))
+        return list(await asyncio.gather(*(one(n, p) for n, p in enumerate(posts))))
 
 
 def line_deliveries(fake: FakeLineApi) -> Counter[str]:

@@ -1,0 +1,77 @@
+"""kill -9 `planbot serve` in the middle of a load, start it again: every acknowledged event is answered once.
+
+Events that never got a 200 may be missing (LINE redelivers those); every event that did get a 200 must
+reach the fake LINE API exactly once (reply or push) and have exactly one answer-log row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from bench.load import (
+    LINE_TOKEN,
+    build_plan,
+    delivered_counts,
+    post_all,
+    serve_env,
+    stored_counts,
+    verdict,
+    wait_answered,
+)
+from bot.service import PlanBot
+from bot.settings import Settings
+from tests.fakes.line_api import FakeLineApi
+from tests.fakes.slack_api import fake_slack_api
+from tests.servers.app import wait_until
+from tests.servers.serve import ServeProcess, seed_data_dir
+
+KILL_AFTER_ANSWERS = 15
+
+
+def test_kill_9_mid_load_then_restart_answers_every_acknowledged_event_once(
+        planbot: PlanBot, settings: Settings, tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'kill.sqlite3'}"
+    plan = build_plan(line=100, slack=40, copies=1, forged_ratio=0.0)
+    with FakeLineApi(LINE_TOKEN).running() as fake_line, fake_slack_api() as fake_slack:
+        env = serve_env(seed_data_dir(settings.data_dir, tmp_path / "data"), database_url, fake_line.url,
+                        fake_slack.api_url, {"PLANBOT_INBOX_LEASE_SECONDS": "3"})
+        server = ServeProcess(env, log_path=tmp_path / "serve.log")
+        server.start()
+        try:
+            server.wait_healthy()
+            loading = threading.Event()
+
+            def kill_when_answering() -> None:
+                # Mid-load and mid-answering: some answers are out, more are being computed and delivered.
+                loading.wait(timeout=30)
+                wait_until(lambda: sum(delivered_counts(plan, fake_line, fake_slack).values()) >= KILL_AFTER_ANSWERS,
+                           timeout_s=60, interval_s=0.01)
+                server.kill9()
+
+            killer = threading.Thread(target=kill_when_answering, daemon=True)
+            killer.start()
+            results = asyncio.run(post_all(server.url, plan.posts, concurrency=8,
+                                           on_result=lambda _: loading.set(), rate_per_s=50))
+            killer.join(timeout=30)
+            wait_until(lambda: server.process is not None and server.process.poll() is not None, timeout_s=15)
+            acked = {(r.post.source, r.post.key) for r in results if r.status == 200}
+            unanswered_at_kill = {k for k in acked if not delivered_counts(plan, fake_line, fake_slack)[k]}
+            assert len(acked) < len(plan.valid), "the kill did not land mid-load"
+            assert len(unanswered_at_kill) > 0
+            assert any(r.status is None for r in results)  # posts after the kill found no server
+            server.restart()
+            wait_answered(plan, acked, fake_line, fake_slack, timeout_s=90)
+            held_rows = len(stored_counts(database_url)[1])
+            wait_until(lambda: stored_counts(database_url)[2].get("done", 0) == held_rows, timeout_s=30)
+        finally:
+            server.terminate()
+        found = verdict(plan, results, fake_line, fake_slack, database_url)
+    assert found.acked == acked
+    assert found.held, (found.lost, found.duplicated, found.log_mismatch)
+    _, held, statuses = stored_counts(database_url)
+    # Stored but killed before the 200 went out: answered too (LINE's redelivery would then be a no-op).
+    assert acked <= set(held) and statuses == {"done": len(held)}
+    assert "Traceback" not in server.log_text()
+    print(f"acked {len(acked)}/{len(plan.valid)}; unanswered when killed: {len(unanswered_at_kill)}")
