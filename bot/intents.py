@@ -22,7 +22,9 @@ INJECTION = re.compile(
     r"|システム\s*プロンプト|プロンプトを(表示|見せ|教え)|設定を(表示|見せ|教え)|あなたは今から"
     r"|なりきって|として振る舞|制限を解除|開発者モード|環境変数|内部の設定|とだけ(答え|言っ|書い)"
     r"|忽略.{0,10}(指示|规则|提示)|无视|系统提示|提示词|무시하고|시스템 프롬프트"
-    r"|\bDAN\b|without (any )?rules|print (your|the) (prompt|instructions|rules)",
+    r"|\bDAN\b|without (any )?rules|print (your|the) (prompt|instructions|rules)"
+    r"|復唱|そのまま(繰り返|言っ|答え|書い)|repeat after me|say exactly|reveal your|your instructions"
+    r"|(きみ|君|あなた|お前|おまえ)は[^。]{0,30}(AI|ＡＩ|ボット|キャラ)|として(答え|振る舞|話し|回答)",
     re.IGNORECASE,
 )
 # 主な取組・指標・目標値・予算 are decided in the 基本計画, which the loaded text does not contain.
@@ -36,7 +38,11 @@ NOT_IN_PLAN = re.compile(
     r"|目標額|目標数|目標人数|何(人|万人|台|回|か所|箇所|ヶ所|校|棟|倍|割)(?!も|か)|いくら|どれだけ(減|増|削)"
     r"|target (number|amount|figure)|what percent|by how much"
     r"|how many (?!(of the )?(pillar|polic|measure|section|施策|政策|柱))"
-    r"|ngân sách|presupuesto|orçamento|预算|예산|목표치|目标值|指标",
+    r"|ngân sách|presupuesto|orçamento|预算|예산|목표치|目标值|指标|多少钱|是多少|목표는"
+    r"|目標(値|額|数|人数|年度)|目標(は|って)(何|いくつ|どのくらい|どれくらい)|いくつにして|何軒|なんにん|なんけん"
+    r"|(率|数|人数|件数|割合)(は|って)?(今|現在|いま)?(どのくらい|どれくらい|何|いくつ)|何パー|何年(前|後)"
+    r"|how many (?!(of the )?(pillar|polic|measure|section))[^?]{0,30}(now|today|this year|last year)"
+    r"|what is the (rate|number|percentage)|具体名|具体的な名前|施設名|事業の名前|[一-龥]費(は|って|を|の額|いくら)",
     re.IGNORECASE,
 )
 # Counter business, events, weather and opinions: the plan is not the place for these.
@@ -51,9 +57,17 @@ OUTSIDE_PLAN = re.compile(
     r"|when is the .{0,20}festival|tickets?\b"
     r"|ゴミの日|ごみの日|ゴミ出し|ごみ出し|何時(\?|？|に|ですか|から|まで|頃|ごろ)|what time|opening time"
     r"|(近く|最寄り|近所)の.{0,10}(どこ|場所)|where (can|do|should) i|where is the nearest|dónde puedo|onde posso"
-    r"|(八戸|弘前|十和田|むつ|五所川原|三沢|黒石|平川|つがる|盛岡|秋田|仙台|札幌|函館)市?の(総合計画|計画)"
+    r"|(八戸|弘前|十和田|むつ|五所川原|三沢|黒石|平川|つがる|盛岡|秋田|仙台|札幌|函館|東京|大阪|横浜)市?の[^。？?]{0,8}"
+    r"(計画|施策|政策)"
+    r"|(今年|来年|明日|あした|今週|今日|週末|今度|来週)の?[^。]{0,6}(雪|天気|雨)[^。]{0,6}(多い|降る|積もる|どう|\?|？)"
+    r"|申し込み|申込|料金|手数料|振り?込まれ|振込|いつ(届|もらえ|支給|開催|やる|から始ま)"
+    r"|(花火|祭り?|まつり|大会|イベント|成人式)[^。]{0,10}(いつ|どこ|何日|日程|時間)|場所(は|って)?どこ"
+    r"|フランス語|英語で|中国語で|韓国語で|翻訳|訳して|なんて言う|how do you say|translate"
+    r"|詠んで|俳句|短歌|川柳|作詞|(メール|手紙|作文|コード|プログラム)を?(書いて|作って)"
+    r"|^(こんにちは|こんばんは|おはよう|やあ|hello|hi|hey)[!！、。 ]*(元気|げんき)?[?？!！]*$"
     r"|天气|下雪吗|날씨|thời tiết|clima\b"
     r"|(青森|津軽|市民|県民)の人(って|は).{0,12}(冷た|優し|性格|怖|暗|明る)|ぶっちゃけ|joke|poem|song|write me"
+    r"|\bwrite (a|an)\b|\bscript\b|should i\b|which is cheaper"
     r"|(申請|登録|届出|届け出|更新|予約)(方法|の仕方|って(どう|ど)|はどう|どうやる|したい)"
     r"|how (do|can) i (apply|register|renew|get a)|medicine|symptom|症状|薬(は|を|って)",
     re.IGNORECASE,
@@ -100,7 +114,7 @@ def is_injection(text: str) -> bool:
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)\s+")
 _TOPIC_JOINT = re.compile(
-    r"[。！？!?\n、,]|(?:あと|それと|それから|ついでに|もう一つ|もうひとつ)、?|\band also\b|\balso,?\s"
+    r"[。！？!?\n、,]|\.\s|(?:あと|それと|それから|ついでに|もう一つ|もうひとつ)、?|\band also\b|\balso,?\s"
     r"|(?<=[一-龥ァ-ヴー])も(?=[^\s、。]{1,12}も)"
 )
 
@@ -122,7 +136,8 @@ def topic_parts(text: str) -> list[str]:
 
 
 TOPIC_LIST = re.compile(
-    r"(に関する|に関係する|に関連する|関係の|関連の|関係する|関連する|についての|系の)(施策|政策|取り?組み?)"
+    r"(に関する|に関係する|に関連する|関係の|関連の|関係する|関連する|についての|系の|に関わる|にかかわる|がらみの|絡みの"
+    r"|にまつわる)(施策|政策|取り?組み?)"
     r"|(measures?|polic(y|ies)) (related to|relating to|that relate to|about|on|for|concerning)"
     r"|relates? to|related to",
     re.IGNORECASE,

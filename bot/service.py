@@ -30,10 +30,10 @@ from bot.retrieval import HybridRetriever, Retrieval
 from bot.settings import Settings
 from bot.structure import answer_structure, parse_structure_query
 from bot.types import Answer, Question
-from knowledge import PLAN_SOURCE
+from knowledge import NODE_KEYWORDS_FILE, PLAN_SOURCE
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.index import Progress, index_lock, open_index
-from knowledge.lexical import JapaneseTokenizer, LexicalIndex, SynonymTable
+from knowledge.lexical import JapaneseTokenizer, LexicalIndex, SynonymTable, load_node_keywords
 from knowledge.parser import parse_plan
 from knowledge.tree import PlanTree
 
@@ -47,14 +47,14 @@ class Thresholds:
     Calibrated on the dev split (see evals/README.md); never on test.
     """
 
-    dense_min: float = 0.84
+    dense_min: float = 0.85
     lexical_min: float = 3.0
     # A second node is cited only when it is nearly as close in meaning AND shares the question's words.
     second_dense_gap: float = 0.01
-    second_lexical_ratio: float = 0.5
+    second_lexical_ratio: float = 0.7
     # "Which measures relate to X?" lists more generously.
-    topic_dense_gap: float = 0.03
-    topic_lexical_ratio: float = 0.3
+    topic_dense_gap: float = 0.02
+    topic_lexical_ratio: float = 0.2
     max_topic_citations: int = 6
     max_citations: int = 3
 
@@ -193,6 +193,8 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     with index_lock(settings):
         index = open_index(settings, tree, embedder, progress)
     ids = [node.id for node in tree]
-    lexical = LexicalIndex(ids, [tree.document_text(i) for i in ids], JapaneseTokenizer())
+    keywords = load_node_keywords(NODE_KEYWORDS_FILE, ids)
+    documents = [f"{tree.document_text(i)} {keywords.get(i, '')}" for i in ids]
+    lexical = LexicalIndex(ids, documents, JapaneseTokenizer())
     retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder)
     return PlanBot(settings, tree, embedder, retriever, llm=build_llm_composer(settings, tree))

@@ -25,13 +25,15 @@ PILLAR_REF = re.compile(
     r"柱\s*([123一二三])|([123一二三])\s*(?:つ目|番目)?の柱|第\s*([123一二三])\s*の?柱"
     r"|pillar\s*(?:no\.?|#)?\s*([123])|(first|second|third)\s+pillar", re.IGNORECASE)
 # Everyday names of the pillars, next to the word 柱 ("まちのデザインの柱").
-_ALIASES = "(デザイン|まもり|守り|そだて|育て|しごと|仕事)"
-PILLAR_ALIAS = re.compile(rf"{_ALIASES}[^。？?]{{0,8}}柱|柱[^。？?]{{0,6}}{_ALIASES}")
-_ALIAS_PILLAR = {"デザイン": "3", "まもり": "2", "守り": "2", "そだて": "2", "育て": "2", "しごと": "1", "仕事": "1"}
+_ALIASES = "(デザイン|まもり|守り|そだて|育て|しごと|仕事|design|protect|raise|jobs?|work)"
+PILLAR_ALIAS = re.compile(rf"{_ALIASES}[^。？?]{{0,16}}(柱|pillar)|(柱|pillar)[^。？?]{{0,8}}{_ALIASES}", re.IGNORECASE)
+_ALIAS_PILLAR = {"デザイン": "3", "まもり": "2", "守り": "2", "そだて": "2", "育て": "2", "しごと": "1", "仕事": "1",
+                 "design": "3", "protect": "2", "raise": "2", "job": "1", "jobs": "1", "work": "1"}
 PER_PILLAR = re.compile(r"柱ごと|柱別|各柱|それぞれの柱|柱それぞれ|per pillar|each pillar|by pillar", re.IGNORECASE)
 SUPERLATIVE_MOST = re.compile(r"(一番|いちばん|最も|もっとも)(多|大き)|most|largest|biggest", re.IGNORECASE)
 SUPERLATIVE_FEWEST = re.compile(r"(一番|いちばん|最も|もっとも)(少な|小さ)|fewest|least|smallest", re.IGNORECASE)
-COMPARE = re.compile(r"どっち|どちら|比べ|比較|compare|versus|\bvs\b|more than|which has more", re.IGNORECASE)
+COMPARE = re.compile(r"どっち|どちら|比べ|比較|compare|versus|\bvs\b|\bmore\b.{0,40}\bthan\b|which has more",
+                     re.IGNORECASE)
 MEASURES_PER_POLICY = re.compile(r"施策が\s*([1-6一二三四五六])\s*(つ|個)")
 _KANJI_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 POLICY_REF = re.compile(r"政策\s*([123])[.\-・の]\s*([1-6])|(?:policy)\s*([123])\.([1-6])", re.IGNORECASE)
@@ -87,7 +89,7 @@ def _scope(text: str, tree: PlanTree) -> str | None:
         raw = next(g for g in pillar.groups() if g)
         return str(_NUMERALS[raw.lower()])
     if alias := PILLAR_ALIAS.search(text):
-        return _ALIAS_PILLAR[alias.group(1) or alias.group(2)]
+        return _ALIAS_PILLAR[(alias.group(1) or alias.group(3)).lower()]
     key = pillar_key(text)
     for node in tree.of_kind("pillar"):
         if pillar_key(node.title) in key:

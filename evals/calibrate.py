@@ -20,7 +20,8 @@ from evals.runner import run_mode
 SEARCH_STAGES: tuple[dict[str, Sequence[float]], ...] = (
     {"dense_min": [0.82, 0.83, 0.835, 0.84, 0.845, 0.85, 0.855, 0.86],
      "lexical_min": [2.0, 3.0, 4.0, 5.0, 6.0, 8.0]},
-    {"second_dense_gap": [0.0, 0.005, 0.01, 0.02], "second_lexical_ratio": [0.3, 0.5, 0.7, 1.0]},
+    {"second_dense_gap": [0.0, 0.005, 0.01, 0.02], "second_lexical_ratio": [0.5, 0.7, 1.0, 1.5],
+     "max_citations": [2, 3]},
     {"topic_dense_gap": [0.02, 0.03, 0.05], "topic_lexical_ratio": [0.2, 0.3, 0.5]},
 )
 

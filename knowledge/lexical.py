@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import bm25s
 import numpy as np
 from sudachipy import Dictionary, SplitMode
 
+from bot.errors import ConfigError
 from knowledge import SYNONYMS_FILE
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
@@ -114,3 +115,17 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+
+def load_node_keywords(path: Path, known_ids: Iterable[str]) -> dict[str, str]:
+    """Everyday words per node id (for finding nodes only, never for answer text); ids are checked."""
+    known = set(known_ids)
+    keywords: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        node_id, _, words = line.partition("\t")
+        if node_id not in known or not words.strip():
+            raise ConfigError(f"{path.name}:{number}: unknown node id {node_id!r} or no words")
+        keywords[node_id] = words.strip()
+    return keywords
