@@ -157,3 +157,25 @@ def asks_for_unloaded_detail(text: str) -> bool:
 def is_outside_plan(text: str) -> bool:
     """Is it counter business, an event date, the weather or an opinion about people?"""
     return bool(OUTSIDE_PLAN.search(unicodedata.normalize("NFKC", text)))
+
+
+# A factual lookup (when / where / who / what time / which day) is for the city's counters and website:
+# the plan is a structure chart of intentions, it holds no dates, places or names. Questions about the
+# plan itself ("計画はいつ決まる？" → schedule) and rhetorical complaints ("いつになったら…") are not lookups.
+_LOOKUP = re.compile(
+    r"いつ(?!も|まで|になったら|か|の間)|(?<!話は)(?<!話って)どこ(?!まで|か|でも|に書|に載)|何時|何日|何曜"
+    r"|だれ(?!も)|誰(?!も)|どなた|何月"
+    r"|\bwhen (is|are|does|do|was|will the (festival|event))\b|\bwhere\b|\bwho\b|what time|what day|which day",
+    re.IGNORECASE,
+)
+_ABOUT_THE_PLAN = re.compile(
+    r"計画|施策|政策|柱|答申|審議|基本構想|基本計画|将来都市像|基本視点|書いて|載って|触れて"
+    r"|\bplan\b|polic|measure|pillar|vision",
+    re.IGNORECASE,
+)
+
+
+def asks_for_lookup(text: str) -> bool:
+    """A when/where/who question about the city rather than about what the plan intends."""
+    normal = unicodedata.normalize("NFKC", text)
+    return bool(_LOOKUP.search(normal)) and not _ABOUT_THE_PLAN.search(normal)

@@ -16,6 +16,7 @@ from bot.compose import (
 from bot.errors import APOLOGY_EN, APOLOGY_JA
 from bot.intents import (
     Language,
+    asks_for_lookup,
     asks_for_topic_list,
     asks_for_unloaded_detail,
     clean_question,
@@ -99,7 +100,7 @@ class PlanBot:
             related = self._choose(retrieval)[:1] if self._covered(retrieval) else []
             return Answer(question.text, not_in_plan_text(self.tree, related, language, contact), False,
                           kind="not_in_plan", retrieved=retrieval.hits)
-        if is_outside_plan(text):
+        if is_outside_plan(text) or asks_for_lookup(text):
             return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
                           retrieved=retrieval.hits)
         if asks_for_topic_list(text) and self._covered(retrieval):
