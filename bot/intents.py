@@ -24,7 +24,9 @@ INJECTION = re.compile(
     r"|忽略.{0,10}(指示|规则|提示)|无视|系统提示|提示词|무시하고|시스템 프롬프트"
     r"|\bDAN\b|without (any )?rules|print (your|the) (prompt|instructions|rules)"
     r"|復唱|そのまま(繰り返|言っ|答え|書い)|repeat after me|say exactly|reveal your|your instructions"
-    r"|(きみ|君|あなた|お前|おまえ)は[^。]{0,30}(AI|ＡＩ|ボット|キャラ)|として(答え|振る舞|話し|回答)",
+    r"|(きみ|君|あなた|お前|おまえ|おめ)は[^。]{0,30}(AI|ＡＩ|ボット|キャラ)|として(答え|振る舞|話し|回答)"
+    r"|(今から|これから)[^。]{0,4}(きみ|君|あなた|お前|おまえ|おめ)は|制限解除|解除モード|自由に答えて"
+    r"|from now on,? you|you are (a|an|the) (?!city)",
     re.IGNORECASE,
 )
 # 主な取組・指標・目標値・予算 are decided in the 基本計画, which the loaded text does not contain.
@@ -42,6 +44,7 @@ NOT_IN_PLAN = re.compile(
     r"|目標(値|額|数|人数|年度)|目標(は|って)(何|いくつ|どのくらい|どれくらい)|いくつにして|何軒|なんにん|なんけん"
     r"|(率|数|人数|件数|割合)(は|って)?(今|現在|いま)?(どのくらい|どれくらい|何|いくつ)|何パー|何年(前|後)"
     r"|how many (?!(of the )?(pillar|polic|measure|section))[^?]{0,30}(now|today|this year|last year)"
+    r"|(借金|予算|お金|費用|人口|税|料金|件数|人数)[^。]{0,6}なんぼ|実績|何件くらい|どれだけやった"
     r"|what is the (rate|number|percentage)|具体名|具体的な名前|施設名|事業の名前|[一-龥]費(は|って|を|の額|いくら)",
     re.IGNORECASE,
 )
@@ -68,6 +71,8 @@ OUTSIDE_PLAN = re.compile(
     r"|天气|下雪吗|날씨|thời tiết|clima\b"
     r"|(青森|津軽|市民|県民)の人(って|は).{0,12}(冷た|優し|性格|怖|暗|明る)|ぶっちゃけ|joke|poem|song|write me"
     r"|\bwrite (a|an)\b|\bscript\b|should i\b|which is cheaper"
+    r"|(行く|する|買う|借りる|選ぶ)べき|(どっち|どちら)が(いい|良い|得|お得)|と思う[?？]|文面|下書き|例文"
+    r"|面積|標高|平方キロ|何平方"
     r"|(申請|登録|届出|届け出|更新|予約)(方法|の仕方|って(どう|ど)|はどう|どうやる|したい)"
     r"|how (do|can) i (apply|register|renew|get a)|medicine|symptom|症状|薬(は|を|って)",
     re.IGNORECASE,
@@ -149,9 +154,20 @@ def asks_for_topic_list(text: str) -> bool:
     return bool(TOPIC_LIST.search(unicodedata.normalize("NFKC", text)))
 
 
+_PLAN_SHAPE = re.compile(r"施策|政策|柱|pillar|polic|measure", re.IGNORECASE)
+_GENERIC_COUNT = re.compile(r"how many|なんぼ|何個|いくつ", re.IGNORECASE)
+
+
 def asks_for_unloaded_detail(text: str) -> bool:
-    """Does it ask for budgets, indicators, target values or concrete projects (基本計画 material)?"""
-    return bool(NOT_IN_PLAN.search(unicodedata.normalize("NFKC", text)))
+    """Does it ask for budgets, indicators, target values or concrete projects (基本計画 material)?
+
+    "How many measures does the pillar have?" is about the plan's shape, not a figure it lacks.
+    """
+    normal = unicodedata.normalize("NFKC", text)
+    match = NOT_IN_PLAN.search(normal)
+    if match is None:
+        return False
+    return not (_PLAN_SHAPE.search(normal) and _GENERIC_COUNT.search(match.group(0)))
 
 
 def is_outside_plan(text: str) -> bool:
@@ -163,7 +179,7 @@ def is_outside_plan(text: str) -> bool:
 # the plan is a structure chart of intentions, it holds no dates, places or names. Questions about the
 # plan itself ("計画はいつ決まる？" → schedule) and rhetorical complaints ("いつになったら…") are not lookups.
 _LOOKUP = re.compile(
-    r"いつ(?!も|まで|になったら|か|の間)|(?<!話は)(?<!話って)どこ(?!まで|か|でも|に書|に載)|何時|何日|何曜"
+    r"いつ(?!も|まで|ん?になったら|んなったら|か|の間)|(?<!話は)(?<!話って)どこ(?!まで|か|でも|に書|に載)|何時|何日|何曜"
     r"|だれ(?!も)|誰(?!も)|どなた|何月"
     r"|\bwhen (is|are|does|do|was|will the (festival|event))\b|\bwhere\b|\bwho\b|what time|what day|which day",
     re.IGNORECASE,

@@ -9,7 +9,7 @@ import numpy as np
 from bot.types import RetrievedNode
 from knowledge.embeddings import Embedder
 from knowledge.index import PlanIndex
-from knowledge.lexical import LexicalIndex, SynonymTable
+from knowledge.lexical import KanaReadings, LexicalIndex, SynonymTable
 from knowledge.tree import PlanTree
 
 RRF_K = 60
@@ -29,17 +29,18 @@ class HybridRetriever:
     """Ranks every plan node for a question."""
 
     def __init__(self, tree: PlanTree, index: PlanIndex, lexical: LexicalIndex,
-                 synonyms: SynonymTable, embedder: Embedder) -> None:
+                 synonyms: SynonymTable, embedder: Embedder, readings: KanaReadings) -> None:
         self.tree = tree
         self._index = index
         self._lexical = lexical
         self._synonyms = synonyms
         self._embedder = embedder
+        self._readings = readings
         self._citable = frozenset(n.id for n in tree if n.kind not in ("pillar", "policy"))
 
     def retrieve(self, text: str, k: int = 8) -> Retrieval:
         """The `k` best nodes for the question, best first."""
-        expansions = tuple(self._synonyms.expansions(text))
+        expansions = tuple(self._synonyms.expansions(text)) + tuple(self._readings.expansions(text))
         expanded = f"{text} {' '.join(expansions)}" if expansions else text
         dense = self._index.dense_scores(self._embedder.embed_query(expanded), limit=len(self.tree.nodes))
         lexical_scores = self._lexical.scores(expanded)

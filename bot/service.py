@@ -33,8 +33,8 @@ from bot.structure import answer_structure, parse_structure_query
 from bot.types import Answer, Question
 from knowledge import NODE_KEYWORDS_FILE, PLAN_SOURCE
 from knowledge.embeddings import Embedder, load_embedder
-from knowledge.index import Progress, index_lock, open_index
-from knowledge.lexical import JapaneseTokenizer, LexicalIndex, SynonymTable, load_node_keywords
+from knowledge.index import Progress, index_lock, indexed_text, open_index
+from knowledge.lexical import JapaneseTokenizer, KanaReadings, LexicalIndex, SynonymTable, load_node_keywords
 from knowledge.parser import parse_plan
 from knowledge.tree import PlanTree
 
@@ -48,13 +48,13 @@ class Thresholds:
     Calibrated on the dev split (see evals/README.md); never on test.
     """
 
-    dense_min: float = 0.85
+    dense_min: float = 0.86
     lexical_min: float = 3.0
     # A second node is cited only when it is nearly as close in meaning AND shares the question's words.
-    second_dense_gap: float = 0.01
-    second_lexical_ratio: float = 0.7
+    second_dense_gap: float = 0.0
+    second_lexical_ratio: float = 0.5
     # "Which measures relate to X?" lists more generously.
-    topic_dense_gap: float = 0.02
+    topic_dense_gap: float = 0.03
     topic_lexical_ratio: float = 0.2
     max_topic_citations: int = 6
     max_citations: int = 3
@@ -149,7 +149,8 @@ class PlanBot:
         chosen: list[str] = []
         for part in parts:
             part_retrieval = self.retriever.retrieve(part)
-            if part_retrieval.hits and self._covered(part_retrieval):
+            # A part is a topic of its own only if it shares words with a node, not just a vague meaning.
+            if part_retrieval.hits and part_retrieval.hits[0].lexical >= self.thresholds.lexical_min:
                 best = part_retrieval.hits[0].id
                 if best not in chosen:
                     chosen.append(best)
@@ -191,11 +192,11 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     """Load the tree, the embedder and the index; the index is built (or brought up to date) here."""
     tree = parse_plan(settings.plan_source or PLAN_SOURCE)
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
-    with index_lock(settings):
-        index = open_index(settings, tree, embedder, progress)
     ids = [node.id for node in tree]
     keywords = load_node_keywords(NODE_KEYWORDS_FILE, ids)
-    documents = [f"{tree.document_text(i)} {keywords.get(i, '')}" for i in ids]
+    with index_lock(settings):
+        index = open_index(settings, tree, embedder, progress, keywords)
+    documents = [indexed_text(tree, i, keywords) for i in ids]
     lexical = LexicalIndex(ids, documents, JapaneseTokenizer())
-    retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder)
+    retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder, KanaReadings(documents))
     return PlanBot(settings, tree, embedder, retriever, llm=build_llm_composer(settings, tree))

@@ -11,7 +11,7 @@ from bot.intents import Language
 from knowledge.parser import pillar_key
 from knowledge.tree import PlanTree
 
-COUNT = re.compile(r"いくつ|幾つ|何個|何件|何本|何つ|何こ|いくら|数は|の数|数を|数って|how many|number of|count",
+COUNT = re.compile(r"なんぼ|いくつ|幾つ|何個|何件|何本|何つ|何こ|いくら|数は|の数|数を|数って|how many|number of|count",
                    re.IGNORECASE)
 LIST = re.compile(r"一覧|リスト|全部|すべて|全て|ぜんぶ|並べ|挙げ|list|what are (the|all)|all (the )?"
                   r"(pillars|policies|measures)|教えて|何がある|なにがある|どんな", re.IGNORECASE)
@@ -25,10 +25,11 @@ PILLAR_REF = re.compile(
     r"柱\s*([123一二三])|([123一二三])\s*(?:つ目|番目)?の柱|第\s*([123一二三])\s*の?柱"
     r"|pillar\s*(?:no\.?|#)?\s*([123])|(first|second|third)\s+pillar", re.IGNORECASE)
 # Everyday names of the pillars, next to the word 柱 ("まちのデザインの柱").
-_ALIASES = "(デザイン|まもり|守り|そだて|育て|しごと|仕事|design|protect|raise|jobs?|work)"
+_ALIASES = "(デザイン|まも[りる]|守[りる]|そだて|育て|しごと|仕事|design|protect|raise|jobs?|work)"
 PILLAR_ALIAS = re.compile(rf"{_ALIASES}[^。？?]{{0,16}}(柱|pillar)|(柱|pillar)[^。？?]{{0,8}}{_ALIASES}", re.IGNORECASE)
-_ALIAS_PILLAR = {"デザイン": "3", "まもり": "2", "守り": "2", "そだて": "2", "育て": "2", "しごと": "1", "仕事": "1",
-                 "design": "3", "protect": "2", "raise": "2", "job": "1", "jobs": "1", "work": "1"}
+_ALIAS_PILLAR = {"デザイン": "3", "まも": "2", "守り": "2", "守る": "2", "そだて": "2", "育て": "2",
+                 "しごと": "1", "仕事": "1", "design": "3", "protect": "2", "raise": "2", "job": "1", "jobs": "1",
+                 "work": "1"}
 PER_PILLAR = re.compile(r"柱ごと|柱別|各柱|それぞれの柱|柱それぞれ|per pillar|each pillar|by pillar", re.IGNORECASE)
 SUPERLATIVE_MOST = re.compile(r"(一番|いちばん|最も|もっとも)(多|大き)|most|largest|biggest", re.IGNORECASE)
 SUPERLATIVE_FEWEST = re.compile(r"(一番|いちばん|最も|もっとも)(少な|小さ)|fewest|least|smallest", re.IGNORECASE)
@@ -89,7 +90,8 @@ def _scope(text: str, tree: PlanTree) -> str | None:
         raw = next(g for g in pillar.groups() if g)
         return str(_NUMERALS[raw.lower()])
     if alias := PILLAR_ALIAS.search(text):
-        return _ALIAS_PILLAR[(alias.group(1) or alias.group(3)).lower()]
+        word = (alias.group(1) or alias.group(3)).lower()
+        return _ALIAS_PILLAR.get(word) or _ALIAS_PILLAR[word[:2]]
     key = pillar_key(text)
     for node in tree.of_kind("pillar"):
         if pillar_key(node.title) in key:

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +68,12 @@ def index_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def indexed_text(tree: PlanTree, node_id: str, keywords: Mapping[str, str] | None = None) -> str:
+    """What is indexed for a node: its text with breadcrumb, then its everyday words if any."""
+    extra = (keywords or {}).get(node_id, "")
+    return f"{tree.document_text(node_id)}\n{extra}" if extra else tree.document_text(node_id)
+
+
 def chunk_id(tree: PlanTree, node_id: str, document: str) -> str:
     """Stable id: source file, node id and a hash of the exact text embedded."""
     digest = hashlib.sha256(document.encode("utf-8")).hexdigest()[:16]
@@ -86,7 +92,8 @@ def node_metadata(tree: PlanTree, node_id: str) -> dict[str, Any]:
     return meta
 
 
-def open_index(settings: Settings, tree: PlanTree, embedder: Embedder, progress: Progress | None = None) -> PlanIndex:
+def open_index(settings: Settings, tree: PlanTree, embedder: Embedder, progress: Progress | None = None,
+               keywords: Mapping[str, str] | None = None) -> PlanIndex:
     """Open the index and bring it up to date with the tree.
 
     An embedded index that cannot be opened or synced (deleted files, a corrupt database) is moved aside
@@ -94,7 +101,7 @@ def open_index(settings: Settings, tree: PlanTree, embedder: Embedder, progress:
     """
     try:
         index = PlanIndex(open_client(settings), embedder, settings.collection_name)
-        index.sync(tree, progress)
+        index.sync(tree, progress, keywords)
         return index
     except IndexBuildError:
         if settings.chroma_host or not settings.index_dir.exists():
@@ -106,7 +113,7 @@ def open_index(settings: Settings, tree: PlanTree, embedder: Embedder, progress:
         # Chroma caches one system per path in the process; the broken one must go before reopening.
         SharedSystemClient.clear_system_cache()
     index = PlanIndex(open_client(settings), embedder, settings.collection_name)
-    index.sync(tree, progress)
+    index.sync(tree, progress, keywords)
     return index
 
 
@@ -125,9 +132,14 @@ class PlanIndex:
         except Exception as exc:
             raise IndexBuildError(f"cannot open collection {collection_name!r} ({type(exc).__name__})") from exc
 
-    def sync(self, tree: PlanTree, progress: Progress | None = None) -> IndexReport:
-        """Make the collection hold exactly the tree's nodes; unchanged nodes are not re-embedded."""
-        wanted = {chunk_id(tree, n.id, tree.document_text(n.id)): n.id for n in tree}
+    def sync(self, tree: PlanTree, progress: Progress | None = None,
+             keywords: Mapping[str, str] | None = None) -> IndexReport:
+        """Make the collection hold exactly the tree's nodes; unchanged nodes are not re-embedded.
+
+        `keywords` (everyday words per node) are embedded with the node's text to help find it.
+        """
+        texts = {n.id: indexed_text(tree, n.id, keywords) for n in tree}
+        wanted = {chunk_id(tree, node_id, text): node_id for node_id, text in texts.items()}
         try:
             existing = set(self.collection.get(include=[])["ids"])
             stale = sorted(existing - wanted.keys())
@@ -136,7 +148,7 @@ class PlanIndex:
                 self.collection.delete(ids=stale)
             for done, start in enumerate(range(0, len(missing), 16), start=1):
                 batch = missing[start:start + 16]
-                documents = [tree.document_text(wanted[cid]) for cid in batch]
+                documents = [texts[wanted[cid]] for cid in batch]
                 self.collection.upsert(
                     ids=batch, documents=documents,
                     embeddings=list(self._embedder.embed_passages(documents)),

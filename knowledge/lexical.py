@@ -96,6 +96,49 @@ class JapaneseTokenizer:
         return tokens
 
 
+_KANA_RUN = re.compile(r"[ぁ-ゖァ-ヺー]{3,}")
+_HAS_KANJI = re.compile(r"[一-龥々]")
+_KATAKANA_WORD = re.compile(r"[ァ-ヺー]{3,}")
+
+
+def _katakana(text: str) -> str:
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
+
+
+class KanaReadings:
+    """Finds the plan's kanji words in questions typed in kana (きぎょう → 企業/起業, じょせつ → 除雪).
+
+    Built from the readings Sudachi gives the words of the indexed documents, so it covers exactly the
+    plan's vocabulary; readings shorter than three kana are too ambiguous and are skipped.
+    """
+
+    def __init__(self, documents: Sequence[str]) -> None:
+        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        self._words: dict[str, set[str]] = {}
+        for document in documents:
+            for m in tokenizer.tokenize(normalise(document)[:4000]):
+                reading, surface = m.reading_form(), m.surface()
+                if len(reading) >= 3 and (_HAS_KANJI.search(surface) or _KATAKANA_WORD.fullmatch(surface)):
+                    self._words.setdefault(reading, set()).add(surface)
+        self._longest = max((len(r) for r in self._words), default=0)
+
+    def expansions(self, text: str) -> list[str]:
+        """Kanji words whose reading appears in a kana run of the text (longest match first)."""
+        found: list[str] = []
+        for run in _KANA_RUN.findall(unicodedata.normalize("NFKC", text)):
+            kana, start = _katakana(run), 0
+            while start <= len(kana) - 3:
+                for size in range(min(self._longest, len(kana) - start), 2, -1):
+                    words = self._words.get(kana[start:start + size])
+                    if words:
+                        found.extend(sorted(words - set(found)))
+                        start += size
+                        break
+                else:
+                    start += 1
+        return found
+
+
 def _is_symbol(form: str) -> bool:
     return all(unicodedata.category(ch)[0] in "PSZC" for ch in form)
 

@@ -115,7 +115,7 @@ def test_splits_are_balanced() -> None:
     dev, test = len(load("dev")), len(load("test"))
     assert dev + test >= 260
     # Dev is the larger share: it is what thresholds are calibrated on; test stays a fresh, unseen check.
-    assert 0.4 <= dev / (dev + test) <= 0.65
+    assert 0.4 <= dev / (dev + test) <= 0.7
 
 
 def test_every_measure_is_first_gold_three_times_and_in_both_splits() -> None:
