@@ -8,7 +8,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from adapters import api
 from adapters.services import Channel, Services
@@ -63,10 +65,19 @@ def create_app(settings: Settings, planbot: PlanBot | None = None,
             services.database.dispose()
 
     app = FastAPI(title="planbot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(api.router)
     for channel in chosen:
         app.include_router(channel.router)
     return app
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's default echoes the input back (a user's text) and fails with a 500 on bytes that are not UTF-8.
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+               "type": str(e.get("type", ""))} for e in errors]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _load_core(services: Services, planbot: PlanBot | None) -> None:

@@ -10,8 +10,10 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.request.internals import parse_body
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -73,7 +75,18 @@ class SlackChannel:
             raise HTTPException(status_code=503, detail="starting up")
         if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
             raise HTTPException(status_code=413, detail="request too large")
+        if not _bolt_can_parse(await request.body(), request.headers.get("content-type")):
+            # bolt parses the body before it checks the signature, and fails with a 500 on garbage
+            log.info("unparsable Slack request body (%s)", request.headers.get("content-type"))
+            return JSONResponse({"error": "malformed body"}, status_code=400)
         return await self._handler.handle(request)
+
+
+def _bolt_can_parse(body: bytes, content_type: str | None) -> bool:
+    try:
+        return isinstance(parse_body(body.decode("utf-8"), content_type), dict)
+    except ValueError:
+        return False
 
 
 __all__ = ["SlackChannel", "api_base_url"]
