@@ -6,19 +6,10 @@ import sys
 
 import click
 
+from adapters.cli_context import settings_from
 from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.store.db import Database
-
-
-def _settings(ctx: click.Context) -> Settings:
-    # Under `planbot` the parent group built the settings; standalone (tests) build them here.
-    if isinstance(ctx.obj, Settings):
-        return ctx.obj
-    try:
-        return Settings()
-    except (PlanBotError, ValueError) as exc:
-        raise click.ClickException(f"invalid settings: {exc}") from exc
 
 
 def _database(settings: Settings) -> Database:
@@ -55,7 +46,7 @@ def reviewer_add(ctx: click.Context, name: str) -> None:
     except ReviewerError as exc:
         raise click.ClickException(str(exc)) from exc
     password = _read_password()
-    database = _database(_settings(ctx))
+    database = _database(settings_from(ctx))
     try:
         ReviewerStore(database).add(name, password)
     except ReviewerError as exc:
@@ -74,7 +65,7 @@ def reviewer_disable(ctx: click.Context, name: str) -> None:
     """Stop reviewer NAME from signing in (their open sessions end too)."""
     from bot.store.reviewers import ReviewerStore
 
-    database = _database(_settings(ctx))
+    database = _database(settings_from(ctx))
     try:
         changed = ReviewerStore(database).deactivate(name)
     finally:
@@ -92,7 +83,7 @@ def purge_command(ctx: click.Context, days: int | None) -> None:
     """Delete logged answers (with their feedback) and finished webhook events older than the retention."""
     from bot.store.answer_log import AnswerLog
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     keep = days if days is not None else settings.retention_days
     database = _database(settings)
     try:

@@ -27,11 +27,12 @@ from bot.intents import (
     without_injection,
 )
 from bot.llm import LLMComposer, build_llm_composer
+from bot.offtopic import OffTopicDetector
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.settings import Settings
 from bot.structure import answer_structure, parse_structure_query
 from bot.types import Answer, Question
-from knowledge import NODE_KEYWORDS_FILE, PLAN_SOURCE
+from knowledge import NODE_KEYWORDS_FILE, OFF_TOPIC_FILE, PLAN_SOURCE
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.index import Progress, index_lock, indexed_text, open_index
 from knowledge.lexical import JapaneseTokenizer, KanaReadings, LexicalIndex, SynonymTable, load_node_keywords
@@ -48,16 +49,18 @@ class Thresholds:
     Calibrated on the dev split (see evals/README.md); never on test.
     """
 
-    dense_min: float = 0.86
-    lexical_min: float = 3.0
+    dense_min: float = 0.83
+    lexical_min: float = 4.0
     # A second node is cited only when it is nearly as close in meaning AND shares the question's words.
-    second_dense_gap: float = 0.0
+    second_dense_gap: float = 0.02
     second_lexical_ratio: float = 0.5
     # "Which measures relate to X?" lists more generously.
     topic_dense_gap: float = 0.03
     topic_lexical_ratio: float = 0.2
     max_topic_citations: int = 6
     max_citations: int = 3
+    # Refuse when the nearest off-topic example is this much closer than the nearest plan node.
+    off_topic_margin: float = 0.04
 
 
 class PlanBot:
@@ -65,13 +68,14 @@ class PlanBot:
 
     def __init__(self, settings: Settings, tree: PlanTree, embedder: Embedder,
                  retriever: HybridRetriever, thresholds: Thresholds | None = None,
-                 llm: LLMComposer | None = None) -> None:
+                 llm: LLMComposer | None = None, off_topic: OffTopicDetector | None = None) -> None:
         self.settings = settings
         self.tree = tree
         self.embedder = embedder
         self.retriever = retriever
         self.thresholds = thresholds or Thresholds()
         self.llm = llm
+        self.off_topic = off_topic
 
     def ask(self, question: Question) -> Answer:
         """Answer one question from the plan. Failures become the fixed apology, never an exception."""
@@ -110,7 +114,7 @@ class PlanBot:
             body, cited = answer_structure(structure, self.tree, language, text)
             return Answer(question.text, body, True, citations_for(self.tree, cited), kind="structure",
                           retrieved=retrieval.hits)
-        if not self._covered(retrieval):
+        if not self._covered(retrieval) or self._looks_off_topic(text, retrieval):
             return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
                           retrieved=retrieval.hits)
         return self._plan_answer(question.text, text, retrieval, language)
@@ -121,6 +125,12 @@ class PlanBot:
             # A follow-up in a thread ("それはいつから？") leans on the question before it.
             retrieval = self.retriever.retrieve(f"{context[-1]} {text}")
         return retrieval
+
+    def _looks_off_topic(self, text: str, retrieval: Retrieval) -> bool:
+        if self.off_topic is None:
+            return False
+        _, similarity = self.off_topic.nearest(text)
+        return similarity >= retrieval.top_dense + self.thresholds.off_topic_margin
 
     def _covered(self, retrieval: Retrieval) -> bool:
         t = self.thresholds
@@ -199,4 +209,5 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     documents = [indexed_text(tree, i, keywords) for i in ids]
     lexical = LexicalIndex(ids, documents, JapaneseTokenizer())
     retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder, KanaReadings(documents))
-    return PlanBot(settings, tree, embedder, retriever, llm=build_llm_composer(settings, tree))
+    off_topic = OffTopicDetector.load(embedder, OFF_TOPIC_FILE)
+    return PlanBot(settings, tree, embedder, retriever, llm=build_llm_composer(settings, tree), off_topic=off_topic)

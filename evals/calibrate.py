@@ -18,8 +18,9 @@ from evals.runner import run_mode
 
 #: Which thresholds are searched together, and over which values.
 SEARCH_STAGES: tuple[dict[str, Sequence[float]], ...] = (
-    {"dense_min": [0.82, 0.83, 0.835, 0.84, 0.845, 0.85, 0.855, 0.86],
-     "lexical_min": [2.0, 3.0, 4.0, 5.0, 6.0, 8.0]},
+    {"dense_min": [0.83, 0.84, 0.85, 0.855, 0.86, 0.865, 0.87],
+     "lexical_min": [2.0, 3.0, 4.0, 6.0]},
+    {"off_topic_margin": [-0.04, -0.02, -0.01, 0.0, 0.01, 0.02, 0.04, 0.08, 1.0]},
     {"second_dense_gap": [0.0, 0.005, 0.01, 0.02], "second_lexical_ratio": [0.5, 0.7, 1.0, 1.5],
      "max_citations": [2, 3]},
     {"topic_dense_gap": [0.02, 0.03, 0.05], "topic_lexical_ratio": [0.2, 0.3, 0.5]},
@@ -79,7 +80,8 @@ def calibrate(base: PlanBot, rows: Sequence[EvalRow],
 
 
 def _score(base: PlanBot, retriever: CachedRetriever, thresholds: Thresholds, rows: Sequence[EvalRow]) -> Trial:
-    bot = PlanBot(base.settings, base.tree, base.embedder, retriever, thresholds)  # type: ignore[arg-type]
+    bot = PlanBot(base.settings, base.tree, base.embedder, retriever, thresholds,  # type: ignore[arg-type]
+                  off_topic=base.off_topic)
     metrics: dict[str, Any] = run_mode("calibrate", bot.ask, rows, base.tree).metrics
     return Trial(thresholds, metrics["answer_accuracy"] or 0.0, metrics["citation_precision"] or 0.0,
                  metrics["refusal_accuracy"] or 0.0)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from adapters.cli_context import settings_from
 from bot.errors import PlanBotError
 from bot.settings import Settings
 from evals.dataset import SPLIT_CHOICES
@@ -110,7 +111,7 @@ def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_
 
     if write_baseline and datasets and baseline_path is None:
         raise click.UsageError("--write-baseline records a split's baseline; it cannot be used with --dataset")
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     modes = _parse_modes(modes_value)
     try:
         tree = parse_plan(settings.plan_source or PLAN_SOURCE)
@@ -141,15 +142,6 @@ def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_
         ctx.exit(1)
 
 
-def _settings(ctx: click.Context) -> Settings:
-    # Under `planbot`, the parent group has built the settings; standalone (tests) build them here.
-    if isinstance(ctx.obj, Settings):
-        return ctx.obj
-    try:
-        return Settings()
-    except (PlanBotError, ValueError) as exc:
-        raise click.ClickException(f"invalid settings: {exc}") from exc
-
 
 def _output(run: EvalRun, md_path: Path, failures: list[str] | None, as_json: bool) -> None:
     if as_json:
@@ -174,7 +166,7 @@ def export_reviewed(ctx: click.Context, out_path: Path | None) -> None:
     from bot.store.db import open_database
     from evals.reviewed import REVIEWED_FILE, merge_rows, reviewed_rows
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     target = out_path or REVIEWED_FILE
     try:
         database = open_database(settings)
@@ -196,7 +188,7 @@ def calibrate_command(ctx: click.Context) -> None:
     from evals.calibrate import as_code, calibrate
     from evals.dataset import load_rows, split_paths
 
-    settings = _settings(ctx).model_copy(update={"llm": None})
+    settings = settings_from(ctx).model_copy(update={"llm": None})
     try:
         bot = build_planbot(settings, progress=_index_progress)
         rows = load_rows(split_paths("dev"), bot.tree)

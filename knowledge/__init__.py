@@ -6,3 +6,4 @@ from pathlib import Path
 PLAN_SOURCE = Path(__file__).with_name("aomori-sogo-keikaku-taikeizu.txt")
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.tsv")
 NODE_KEYWORDS_FILE = Path(__file__).with_name("node_keywords.tsv")
+OFF_TOPIC_FILE = Path(__file__).with_name("off_topic_examples.tsv")
