@@ -137,6 +137,8 @@ def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_
         except PlanBotError as exc:
             raise click.ClickException(str(exc)) from exc
         failures = [f.describe() for f in gating.check(run.metrics(), split, config, baseline)]
+        for line in gating.below_target(run.metrics(), split, config):
+            click.echo(f"BELOW TARGET (not failing the gate): {line}", err=True)
     _output(run, md_path, failures, as_json)
     if failures:
         ctx.exit(1)

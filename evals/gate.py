@@ -31,6 +31,8 @@ class GateConfig:
 
     minimums: dict[str, dict[str, float]] = field(default_factory=dict)
     max_drop: float = DEFAULT_MAX_DROP
+    #: Where the project wants to be (the issue's starting thresholds); missing them is reported, not failed.
+    targets: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,17 @@ def load_config(path: Path = THRESHOLDS_FILE) -> GateConfig:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise GateConfigError(f"{path}: cannot read thresholds ({exc})") from exc
     max_drop = data.pop("max_drop", DEFAULT_MAX_DROP)
+    targets = _tables(path, data.pop("targets", {}))
+    return GateConfig(_tables(path, data), float(_number(path, max_drop)), targets)
+
+
+def _number(path: Path, value: Any) -> float:
+    if not isinstance(value, int | float):
+        raise GateConfigError(f"{path}: max_drop must be a number")
+    return float(value)
+
+
+def _tables(path: Path, data: dict[str, Any]) -> dict[str, dict[str, float]]:
     minimums: dict[str, dict[str, float]] = {}
     for split, table in data.items():
         if not isinstance(table, dict) or not all(isinstance(v, int | float) for v in table.values()):
@@ -70,9 +83,19 @@ def load_config(path: Path = THRESHOLDS_FILE) -> GateConfig:
         if unknown:
             raise GateConfigError(f"{path}: [{split}] unknown metric(s): {', '.join(sorted(unknown))}")
         minimums[split] = {k: float(v) for k, v in table.items()}
-    if not isinstance(max_drop, int | float):
-        raise GateConfigError(f"{path}: max_drop must be a number")
-    return GateConfig(minimums, float(max_drop))
+    return minimums
+
+
+def below_target(metrics_by_mode: Mapping[str, Mapping[str, Any]], split: str, config: GateConfig) -> list[str]:
+    """Lines for every metric short of the project's target (reported loudly, not failed)."""
+    lines = []
+    for mode, metrics in metrics_by_mode.items():
+        for metric, target in config.targets.get(split, {}).items():
+            value = metrics.get(metric)
+            if value is None or value < target - _EPSILON:
+                shown = "not measured" if value is None else f"{value:.3f}"
+                lines.append(f"[{mode}] {metric} = {shown}, target {target:.3f}")
+    return lines
 
 
 def load_baseline(path: Path = BASELINE_FILE) -> Baseline:

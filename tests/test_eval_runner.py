@@ -14,7 +14,7 @@ from bot.service import PlanBot
 from bot.settings import Settings
 from bot.types import Answer, Citation, Question, RetrievedNode
 from evals.dataset import EvalRow, load_rows
-from evals.gate import GateConfig, check, load_baseline, load_config, write_baseline
+from evals.gate import GateConfig, below_target, check, load_baseline, load_config, write_baseline
 from evals.report import render_html, render_markdown, write_reports
 from evals.runner import run_eval
 from knowledge.parser import parse_plan
@@ -155,6 +155,14 @@ def test_gate_fails_on_a_drop_from_the_baseline(tmp_path: Path) -> None:
         "[extractive] false_refusal_rate = 0.100, above the maximum 0.070 (baseline − allowed drop) by 0.030",
     ]
     assert check({"extractive": {"mrr": 0.92}}, "test", config, baseline) == []  # other split, no baseline
+
+
+def test_metrics_short_of_target_are_reported_without_failing() -> None:
+    config = GateConfig(minimums={"test": {"answer_accuracy": 0.7}}, targets={"test": {"answer_accuracy": 0.85}})
+    metrics = {"extractive": {"answer_accuracy": 0.8}}
+    assert check(metrics, "test", config, {}) == []
+    assert below_target(metrics, "test", config) == ["[extractive] answer_accuracy = 0.800, target 0.850"]
+    assert below_target({"extractive": {"answer_accuracy": 0.9}}, "test", config) == []
 
 
 def test_committed_thresholds_are_the_agreed_ones() -> None:
