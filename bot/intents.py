@@ -23,6 +23,9 @@ INJECTION = re.compile(
     r"|なりきって|として振る舞|制限を解除|開発者モード|環境変数|内部の設定|とだけ(答え|言っ|書い)"
     r"|忽略.{0,10}(指示|规则|提示)|无视|系统提示|提示词|무시하고|시스템 프롬프트"
     r"|\bDAN\b|without (any )?rules|print (your|the) (prompt|instructions|rules)"
+    r"|システム管理者|運営(チーム|者)(です|より|から)|管理者より|必ず(書け|書いて|付け)"
+    r"|プロンプト[^。]{0,12}(表示|見せ|教え|出力)"
+    r"|(admin|administrator|developer|operator)s? (here|message|note)|\bnew rules\b|override"
     r"|復唱|そのまま(繰り返|言っ|答え|書い)|repeat after me|say exactly|reveal your|your instructions"
     r"|(きみ|君|あなた|お前|おまえ|おめ)は[^。]{0,30}(AI|ＡＩ|ボット|キャラ)|として(答え|振る舞|話し|回答)"
     r"|(今から|これから)[^。]{0,4}(きみ|君|あなた|お前|おまえ|おめ)は|制限解除|解除モード|自由に答えて"
@@ -37,7 +40,7 @@ NOT_IN_PLAN = re.compile(
     r"|budget|how much (money|will|does|is)|cost|spend|funding|kpi|target value|indicator|metric"
     r"|numerical (goal|target)|specific (project|program)s?|concrete (project|step|action)s?"
     # Asking for a count or amount of something in the city (not of the plan's own policies/measures).
-    r"|目標額|目標数|目標人数|何(人|万人|台|回|か所|箇所|ヶ所|校|棟|倍|割)(?!も|か)|いくら|どれだけ(減|増|削)"
+    r"|目標額|目標数|目標人数|何(人|万人|台|回|か所|箇所|ヶ所|校|棟|倍|割|社|円)(?!も|か)|なんぼ|いくら|どれだけ(減|増|削)"
     r"|target (number|amount|figure)|what percent|by how much"
     r"|how many (?!(of the )?(pillar|polic|measure|section|施策|政策|柱))"
     r"|ngân sách|presupuesto|orçamento|预算|예산|목표치|目标值|指标|多少钱|是多少|목표는"
@@ -69,10 +72,14 @@ OUTSIDE_PLAN = re.compile(
     r"|詠んで|俳句|短歌|川柳|作詞|(メール|手紙|作文|コード|プログラム)を?(書いて|作って)"
     r"|^(こんにちは|こんばんは|おはよう|やあ|hello|hi|hey)[!！、。 ]*(元気|げんき)?[?？!！]*$"
     r"|天气|下雪吗|날씨|thời tiết|clima\b"
-    r"|(青森|津軽|市民|県民)の人(って|は).{0,12}(冷た|優し|性格|怖|暗|明る)|ぶっちゃけ|joke|poem|song|write me"
+    r"|(青森|津軽|市民|県民)の人(って|は).{0,12}(冷た|優し|性格|怖|暗|明る)|joke|poem|song|write me"
     r"|\bwrite (a|an)\b|\bscript\b|should i\b|which is cheaper"
     r"|(行く|する|買う|借りる|選ぶ)べき|(どっち|どちら)が(いい|良い|得|お得)|と思う[?？]|文面|下書き|例文"
-    r"|面積|標高|平方キロ|何平方"
+    r"|面積|標高|平方キロ|何平方|何センチ|何cm|何メートル|計算して|合計(は|で)?何"
+    r"|晴れ(る|ます)[かの?？]|曇る|雨(が)?降る[かの?？]|吹雪(く|になる)"
+    r"|\b(morioka|hachinohe|hirosaki|sapporo|sendai|akita|hakodate|tokyo|osaka)('s| city'?s?)? (comprehensive )?plan"
+    r"|plan (of|for) (morioka|hachinohe|hirosaki|sapporo|sendai|akita|hakodate|tokyo|osaka)"
+    r"|kế hoạch của thành phố (?!aomori)"
     r"|(申請|登録|届出|届け出|更新|予約)(方法|の仕方|って(どう|ど)|はどう|どうやる|したい)"
     r"|how (do|can) i (apply|register|renew|get a)|medicine|symptom|症状|薬(は|を|って)",
     re.IGNORECASE,
@@ -179,9 +186,10 @@ def is_outside_plan(text: str) -> bool:
 # the plan is a structure chart of intentions, it holds no dates, places or names. Questions about the
 # plan itself ("計画はいつ決まる？" → schedule) and rhetorical complaints ("いつになったら…") are not lookups.
 _LOOKUP = re.compile(
-    r"いつ(?!も|まで|ん?になったら|んなったら|か|の間)|(?<!話は)(?<!話って)どこ(?!まで|か|でも|に書|に載)|何時|何日|何曜"
+    r"いつ(?!も|まで|ん?になったら|んなったら|か|の間)|(?<!話は)(?<!話って)どこ(?!まで|か|も|でも(?!ら)|に書|に載)|何時|何日|何曜"
     r"|だれ(?!も)|誰(?!も)|どなた|何月"
-    r"|\bwhen (is|are|does|do|was|will the (festival|event))\b|\bwhere\b|\bwho\b|what time|what day|which day",
+    r"|\bwhen (is|are|does|do|was|will the (festival|event))\b|\bwhere\b|\bwho\b|what time|what day|which day"
+    r"|哪里|哪儿|什么时候|几点",
     re.IGNORECASE,
 )
 _ABOUT_THE_PLAN = re.compile(
@@ -195,3 +203,20 @@ def asks_for_lookup(text: str) -> bool:
     """A when/where/who question about the city rather than about what the plan intends."""
     normal = unicodedata.normalize("NFKC", text)
     return bool(_LOOKUP.search(normal)) and not _ABOUT_THE_PLAN.search(normal)
+
+
+_NODE_REF = re.compile(
+    r"(?:施策|政策|measure|policy|#)\s*([123])\s*[.\-ー－・]\s*([1-6])(?:\s*[.\-ー－・]\s*([1-6]))?"
+    r"|(?<![\d.\-])([123])\s*[.\-ー－・]\s*([1-6])\s*[.\-ー－・]\s*([1-6])(?![\d.\-])"
+    r"(?=\s*(?:って|は|の|とは|について|を|施策|番|\?|？|$|\s*(?:is|means|about)))",
+    re.IGNORECASE,
+)
+
+
+def node_reference(text: str) -> str | None:
+    """An id the user typed ("2-4-3ってどんな施策？", "measure 3.2.2"), as `p.q.r` or `p.q`."""
+    match = _NODE_REF.search(unicodedata.normalize("NFKC", text))
+    if match is None:
+        return None
+    parts = [g for g in match.groups() if g]
+    return ".".join(parts)

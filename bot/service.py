@@ -23,6 +23,7 @@ from bot.intents import (
     detect_language,
     is_injection,
     is_outside_plan,
+    node_reference,
     topic_parts,
     without_injection,
 )
@@ -59,6 +60,8 @@ class Thresholds:
     topic_lexical_ratio: float = 0.2
     max_topic_citations: int = 6
     max_citations: int = 3
+    # Each part of a several-topic message must share this many BM25 points with its node to be cited.
+    part_lexical_min: float = 6.0
     # Refuse when the nearest off-topic example is this much closer than the nearest plan node.
     off_topic_margin: float = 0.04
 
@@ -100,6 +103,9 @@ class PlanBot:
             return Answer(question.text, out_of_scope_text(language, contact, injection=True), False,
                           kind="out_of_scope")
         retrieval = self._retrieve(text, question.context)
+        reference = node_reference(text)
+        if reference is not None and reference in self.tree and not asks_for_unloaded_detail(text):
+            return self._plan_answer(question.text, text, retrieval, language, cited=[reference])
         if asks_for_unloaded_detail(text):
             related = self._choose(retrieval)[:1] if self._covered(retrieval) else []
             return Answer(question.text, not_in_plan_text(self.tree, related, language, contact), False,
@@ -160,7 +166,7 @@ class PlanBot:
         for part in parts:
             part_retrieval = self.retriever.retrieve(part)
             # A part is a topic of its own only if it shares words with a node, not just a vague meaning.
-            if part_retrieval.hits and part_retrieval.hits[0].lexical >= self.thresholds.lexical_min:
+            if part_retrieval.hits and part_retrieval.hits[0].lexical >= self.thresholds.part_lexical_min:
                 best = part_retrieval.hits[0].id
                 if best not in chosen:
                     chosen.append(best)
@@ -180,8 +186,9 @@ class PlanBot:
         return [top.id, *members][: t.max_topic_citations]
 
     def _plan_answer(self, raw_question: str, text: str, retrieval: Retrieval, language: Language,
-                     topic_list: bool = False) -> Answer:
-        cited = self._topic_members(retrieval) if topic_list else self._choose_per_topic(text, retrieval)
+                     topic_list: bool = False, cited: list[str] | None = None) -> Answer:
+        if cited is None:
+            cited = self._topic_members(retrieval) if topic_list else self._choose_per_topic(text, retrieval)
         scores = {h.id: h.score for h in retrieval.hits}
         body = plan_answer_text(self.tree, cited, language, self.settings.city_contact)
         answer = Answer(raw_question, body, True, citations_for(self.tree, cited, scores), kind="plan",

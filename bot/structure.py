@@ -30,11 +30,13 @@ PILLAR_ALIAS = re.compile(rf"{_ALIASES}[^。？?]{{0,16}}(柱|pillar)|(柱|pilla
 _ALIAS_PILLAR = {"デザイン": "3", "まも": "2", "守り": "2", "守る": "2", "そだて": "2", "育て": "2",
                  "しごと": "1", "仕事": "1", "design": "3", "protect": "2", "raise": "2", "job": "1", "jobs": "1",
                  "work": "1"}
-PER_PILLAR = re.compile(r"柱ごと|柱別|各柱|それぞれの柱|柱それぞれ|per pillar|each pillar|by pillar", re.IGNORECASE)
+PER_PILLAR = re.compile(r"柱ごと|柱別|各柱|それぞれ|柱1[〜~～-]3|per pillar|each pillar|by pillar", re.IGNORECASE)
 SUPERLATIVE_MOST = re.compile(r"(一番|いちばん|最も|もっとも)(多|大き)|most|largest|biggest", re.IGNORECASE)
 SUPERLATIVE_FEWEST = re.compile(r"(一番|いちばん|最も|もっとも)(少な|小さ)|fewest|least|smallest", re.IGNORECASE)
-COMPARE = re.compile(r"どっち|どちら|比べ|比較|compare|versus|\bvs\b|\bmore\b.{0,40}\bthan\b|which has more",
-                     re.IGNORECASE)
+COMPARE = re.compile(
+    r"どっち|どちら|比べ|比較|違う|違い|差は|compare|versus|\bvs\b|\bmore\b.{0,40}\bthan\b|which has more",
+    re.IGNORECASE,
+)
 MEASURES_PER_POLICY = re.compile(r"施策が\s*([1-6一二三四五六])\s*(つ|個)")
 _KANJI_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 POLICY_REF = re.compile(r"政策\s*([123])[.\-・の]\s*([1-6])|(?:policy)\s*([123])\.([1-6])", re.IGNORECASE)
