@@ -12,7 +12,7 @@ from tests.fakes.llm import GroundedFakeChatModel, make_llm_planbot
 
 
 def test_both_modes_are_scored_on_the_same_rows_and_reported_side_by_side(planbot: PlanBot, tmp_path: Path) -> None:
-    rows = load_rows(split_paths("dev"), planbot.tree)[:60]
+    rows = load_rows(split_paths("dev"), planbot.tree)[:30]
     llm_bot = make_llm_planbot(planbot, GroundedFakeChatModel())
     run = run_eval(rows, {"extractive": planbot.ask, "llm": llm_bot.ask}, planbot.tree, split="dev")
     extractive, llm = run.modes["extractive"], run.modes["llm"]

@@ -54,7 +54,7 @@ def test_two_processes_building_the_embedded_index_at_once(tmp_path: Path) -> No
             "b = build_planbot(Settings(PLANBOT_DATA_DIR=sys.argv[1])); print(b.retriever.index_count())")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
              for _ in range(2)]
-    counts = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
+    counts = [int(p.communicate(timeout=600)[0].strip()) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert counts == [len(parse_plan().nodes)] * 2
 
