@@ -19,8 +19,7 @@ class OffTopicDetector:
 
     def __init__(self, embedder: Embedder, examples: list[tuple[str, str]]) -> None:
         self.kinds = [kind for kind, _ in examples]
-        vectors = [embedder.embed_query(text) for _, text in examples]
-        self._matrix = np.asarray(vectors, dtype=np.float32).reshape(len(examples), -1)
+        self._matrix = embedder.embed_queries([text for _, text in examples]).reshape(len(examples), -1)
         self._embedder = embedder
 
     @classmethod

