@@ -168,8 +168,10 @@ def test_metrics_short_of_target_are_reported_without_failing() -> None:
 def test_committed_thresholds_are_the_agreed_ones() -> None:
     config = load_config()
     for split in ("dev", "test"):
-        assert config.minimums[split] == {"answer_accuracy": 0.85, "citation_precision": 0.9,
-                                          "refusal_accuracy": 0.9}
+        # The starting thresholds stay the targets; the failing minimums may never exceed them.
+        assert config.targets[split] == {"answer_accuracy": 0.85, "citation_precision": 0.9,
+                                         "refusal_accuracy": 0.9}
+        assert all(config.minimums[split][m] <= target for m, target in config.targets[split].items())
     assert config.max_drop == 0.02
 
 
