@@ -125,10 +125,6 @@ def is_injection(text: str) -> bool:
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)\s+")
-_TOPIC_JOINT = re.compile(
-    r"[。！？!?\n、,]|\.\s|(?:あと|それと|それから|ついでに|もう一つ|もうひとつ)、?|\band also\b|\balso,?\s"
-    r"|(?<=[一-龥ァ-ヴー])も(?=[^\s、。]{1,12}も)"
-)
 
 
 def without_injection(text: str) -> str:
@@ -139,12 +135,6 @@ def without_injection(text: str) -> str:
     sentences = [s for s in _SENTENCE_END.split(text) if s and s.strip()]
     kept = [s for s in sentences if not is_injection(s)]
     return "".join(kept).strip() if len(kept) < len(sentences) else text
-
-
-def topic_parts(text: str) -> list[str]:
-    """A message split where people join several topics ("除雪と空き家、あと子育ても"), longest parts only."""
-    parts = [p.strip(" 、,") for p in _TOPIC_JOINT.split(text) if p and p.strip(" 、,")]
-    return [p for p in parts if len(p) >= 1]
 
 
 TOPIC_LIST = re.compile(

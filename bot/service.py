@@ -24,7 +24,6 @@ from bot.intents import (
     is_injection,
     is_outside_plan,
     node_reference,
-    topic_parts,
     without_injection,
 )
 from bot.llm import LLMComposer, build_llm_composer
@@ -60,9 +59,6 @@ class Thresholds:
     topic_lexical_ratio: float = 0.2
     max_topic_citations: int = 6
     max_citations: int = 3
-    # Each part of a several-topic message must share this many BM25 points with its node to be cited.
-    # Calibration on dev (511 rows) found per-part citations cost more precision than they gain: off.
-    part_lexical_min: float = 1000.0
     # Refuse when the nearest off-topic example is this much closer than the nearest plan node. Dev alone
     # preferred 0.08, but on 100 then-unseen questions 0.04 was clearly better (refusals 0.74 vs 0.60).
     off_topic_margin: float = 0.04
@@ -159,21 +155,6 @@ class PlanBot:
                 chosen.append(hit.id)
         return chosen
 
-    def _choose_per_topic(self, text: str, retrieval: Retrieval) -> list[str]:
-        """For a message about several topics, the best covered node of each; else `_choose`."""
-        parts = topic_parts(text)
-        if len(parts) < 2:
-            return self._choose(retrieval)
-        chosen: list[str] = []
-        for part in parts:
-            part_retrieval = self.retriever.retrieve(part)
-            # A part is a topic of its own only if it shares words with a node, not just a vague meaning.
-            if part_retrieval.hits and part_retrieval.hits[0].lexical >= self.thresholds.part_lexical_min:
-                best = part_retrieval.hits[0].id
-                if best not in chosen:
-                    chosen.append(best)
-        return chosen[: self.thresholds.max_citations] or self._choose(retrieval)
-
     def _topic_members(self, retrieval: Retrieval) -> list[str]:
         """Every node on a theme: those close to the best one in meaning that share the theme's words."""
         if not retrieval.hits:
@@ -190,7 +171,9 @@ class PlanBot:
     def _plan_answer(self, raw_question: str, text: str, retrieval: Retrieval, language: Language,
                      topic_list: bool = False, cited: list[str] | None = None) -> Answer:
         if cited is None:
-            cited = self._topic_members(retrieval) if topic_list else self._choose_per_topic(text, retrieval)
+            # Citing each part of a several-topic message separately was tried and calibrated away on dev:
+            # it cost more precision than it gained.
+            cited = self._topic_members(retrieval) if topic_list else self._choose(retrieval)
         scores = {h.id: h.score for h in retrieval.hits}
         body = plan_answer_text(self.tree, cited, language, self.settings.city_contact)
         answer = Answer(raw_question, body, True, citations_for(self.tree, cited, scores), kind="plan",

@@ -24,7 +24,6 @@ SEARCH_STAGES: tuple[dict[str, Sequence[float]], ...] = (
     {"second_dense_gap": [0.0, 0.005, 0.01, 0.02], "second_lexical_ratio": [0.5, 0.7, 1.0, 1.5],
      "max_citations": [2, 3]},
     {"topic_dense_gap": [0.02, 0.03, 0.05], "topic_lexical_ratio": [0.2, 0.3, 0.5]},
-    {"part_lexical_min": [4.0, 6.0, 8.0, 10.0, 1000.0]},
 )
 
 
