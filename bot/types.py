@@ -10,6 +10,7 @@ Channel = Literal["line", "slack", "cli", "api", "eval"]
 AnswerKind = Literal[
     "plan",  # composed from retrieved plan nodes
     "structure",  # counts and lists answered exactly from the tree
+    "clarify",  # the plan plausibly covers it, but which part is unclear: `candidates` to choose from
     "not_in_plan",  # 主な取組・指標・目標値・予算: decided in the 基本計画, not in the loaded text
     "out_of_scope",  # nothing in the plan covers the question
     "invalid_input",  # empty, unreadable or over-long input
@@ -73,14 +74,21 @@ class Answer:
     fallback_reason: str | None = None
     token_usage: dict[str, int] = field(default_factory=dict)
     approved_answer_id: int | None = None
+    # Clarify: the nodes the user may mean. Refusals: the nearest topics, so no answer is a dead end.
+    candidates: tuple[Citation, ...] = ()
+    # Why the core decided as it did (answer / clarify / refuse), for the log and the evals.
+    reason: str = ""
 
     def to_public_json(self) -> dict[str, Any]:
-        """The `planbot ask --json` contract: question, answer, answerable, citations, mode, latency_ms."""
+        """The `planbot ask --json` contract: question, answer, answerable, kind, citations, candidates,
+        mode, latency_ms."""
         return {
             "question": self.question,
             "answer": self.text,
             "answerable": self.answerable,
+            "kind": self.kind,
             "citations": [c.public() for c in self.citations],
+            "candidates": [c.public() for c in self.candidates],
             "mode": self.mode,
             "latency_ms": round(self.latency_ms, 1),
         }
