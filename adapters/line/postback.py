@@ -13,8 +13,7 @@ from urllib.parse import parse_qs, urlencode
 from bot.store.answer_log import FEEDBACK_REASONS
 
 MAX_DATA_CHARS = 300
-REASON_LABELS = {"wrong_measure": "違う施策", "not_enough": "情報が足りない", "unclear": "分かりにくい",
-                 "other": "その他"}
+REASON_LABELS = FEEDBACK_REASONS
 CONTACT_LABEL = "市役所に問い合わせる"
 HELPFUL_LABEL = "👍 役に立った"
 WRONG_LABEL = "👎 違う・足りない"

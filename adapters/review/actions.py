@@ -31,6 +31,7 @@ class FeedbackView:
     note: str | None
     user: str
     updated_at: object
+    reason: str | None = None
 
 
 def set_status(database: Database, answer_id: int, action: str, reviewer: str) -> bool:
@@ -105,4 +106,4 @@ def feedback_for(database: Database, answer_id: int) -> list[FeedbackView]:
     with database.session() as session:
         rows = session.scalars(select(FeedbackRecord).where(FeedbackRecord.answer_id == answer_id)
                                .order_by(FeedbackRecord.updated_at.desc())).all()
-        return [FeedbackView(r.value, r.note, r.user_hash[:8], r.updated_at) for r in rows]
+        return [FeedbackView(r.value, r.note, r.user_hash[:8], r.updated_at, r.reason) for r in rows]

@@ -16,6 +16,7 @@ from adapters.review.actions import FeedbackView
 from adapters.review.auth import ReviewSession
 from adapters.review.queries import CHANNELS, STATUSES, to_jst
 from bot.compose import render_plain
+from bot.store.answer_log import FEEDBACK_REASONS
 from bot.store.models import AnswerRecord, ApprovedAnswerRecord
 from bot.types import Answer, Citation
 from knowledge.tree import PlanTree
@@ -32,6 +33,10 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 CHANNEL_LABELS = {"line": "LINE", "slack": "Slack", "api": "API", "cli": "CLI", "eval": "eval"}
+REASON_LABELS = FEEDBACK_REASONS
+KIND_LABELS = {"plan": "回答", "structure": "回答（構成）", "approved": "承認済み回答", "clarify": "聞き返し",
+               "not_in_plan": "計画に記載なし", "out_of_scope": "対象外", "invalid_input": "入力の問題",
+               "error": "エラー"}
 
 
 def _jst(moment: datetime | None) -> str:
@@ -43,7 +48,7 @@ def _environment() -> Environment:
                       lstrip_blocks=True)
     env.filters["jst"] = _jst
     env.globals.update(STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, CHANNELS=CHANNELS,
-                       STATUSES=STATUSES)
+                       STATUSES=STATUSES, REASON_LABELS=REASON_LABELS, KIND_LABELS=KIND_LABELS)
     return env
 
 

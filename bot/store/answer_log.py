@@ -17,8 +17,9 @@ from bot.types import Answer, Question
 
 log = logging.getLogger(__name__)
 FEEDBACK_VALUES = frozenset({"up", "down"})
-#: Why an answer got 👎 (LINE's reason buttons), as stored; the review page shows the Japanese labels.
-FEEDBACK_REASONS = ("wrong_measure", "not_enough", "unclear", "other")
+#: Why an answer got 👎 (LINE's reason buttons): the stored code and what users and reviewers read.
+FEEDBACK_REASONS = {"wrong_measure": "違う施策", "not_enough": "情報が足りない", "unclear": "分かりにくい",
+                    "other": "その他"}
 
 
 class AnswerLog:
@@ -82,7 +83,7 @@ class AnswerLog:
         if value not in FEEDBACK_VALUES:
             raise ValueError(f"feedback must be one of {sorted(FEEDBACK_VALUES)}")
         if reason is not None and reason not in FEEDBACK_REASONS:
-            raise ValueError(f"reason must be one of {FEEDBACK_REASONS}")
+            raise ValueError(f"reason must be one of {sorted(FEEDBACK_REASONS)}")
         with self.database.session() as session:
             answer = session.get(AnswerRecord, answer_id, with_for_update=not self.database.is_sqlite)
             if answer is None:
