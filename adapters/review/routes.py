@@ -22,6 +22,7 @@ from adapters.review.auth import (
 )
 from adapters.review.views import SECURITY_HEADERS, approved_rows, detail_context, render
 from adapters.services import Services, get_services
+from bot.contacts import ContactBook
 from bot.errors import StorageError
 from bot.service import PlanBot
 from bot.store.reviewers import ReviewerStore
@@ -193,6 +194,17 @@ async def dashboard(request: Request, services: ServicesDep) -> Response:
         "chart_coverage": charts.measure_coverage(tree, figures.measure_counts),
     }
     return render(request, "dashboard.html", context)
+
+
+@protected.get("/contacts", response_class=HTMLResponse)
+async def contacts(request: Request, services: ServicesDep) -> Response:
+    """Every plan node with the contact an answer about it names; nodes without one are marked."""
+    planbot = _planbot(services)
+    book = services.assistant.contacts if services.assistant else ContactBook.load(
+        services.settings.contacts_file, services.settings.city_contact)
+    rows = [(node.id, planbot.tree.breadcrumb(node.id), book.specific(node.id)) for node in planbot.tree]
+    missing = sum(1 for _, _, contact in rows if contact is None)
+    return render(request, "contacts.html", {"rows": rows, "missing": missing, "fallback": book.fallback})
 
 
 @protected.get("/approved", response_class=HTMLResponse)
