@@ -111,3 +111,18 @@ def test_dashboard_channel_filter_and_contacts_page(live: LiveApp) -> None:
         contacts = client.get("/review/contacts").text
         assert "問い合わせ先が未設定の項目" in contacts and "青森市役所 代表（電話 017-734-1111）" in contacts
         assert contacts.count('class="missing"') == len(list(live.services.planbot.tree)) - 1  # only `plan` set
+
+
+def test_detail_shows_the_reason_and_the_topics_offered(live: LiveApp) -> None:
+    from bot.types import Citation
+
+    snow = Citation("3.2.2", "まちをデザインする › 政策2 災害防止・雪対策の充実 › 施策② 効果的・効率的な雪対策の推進",
+                    "効果的・効率的な雪対策の推進")
+    answer = Answer("雪", "次のどれについてですか？", False, kind="clarify", candidates=(snow,),
+                    reason="two measures within the margin")
+    answer_id = AnswerLog(live.services.database).record(Question("雪", channel="line"), answer, None)
+    assert answer_id is not None
+    with signed_in(live) as (client, _):
+        page = client.get(f"/review/answers/{answer_id}").text
+        assert "two measures within the margin" in page and "代わりに示した候補" in page
+        assert "施策② 効果的・効率的な雪対策の推進" in page and "聞き返し" in page

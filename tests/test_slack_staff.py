@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters.slack.blocks import ACTION_ASK, ACTION_FEEDBACK_DOWN, FEEDBACK_VIEW
+from adapters.slack.blocks import ACTION_ASK, ACTION_CONTACT, ACTION_FEEDBACK_DOWN, FEEDBACK_VIEW
 from tests.fakes.slack_api import TEAM_ID, FakeSlack
 from tests.servers.app import LiveApp, wait_until
 from tests.test_slack_events import CHANNEL, USER, block_of, click, fake, live, logged, mention, post_event, post_form
@@ -67,3 +67,11 @@ def test_related_button_asks_in_the_thread_and_note_is_thanked(live: LiveApp, fa
     thanks = fake.calls_to("chat.postEphemeral")[0].params
     assert thanks["user"] == USER and thanks["channel"] == CHANNEL and "確認します" in thanks["text"]
     assert thanks["thread_ts"] == "1700001200.000200"
+
+
+def test_contact_button_sends_the_contact_ephemerally(live: LiveApp, fake: FakeSlack) -> None:
+    assert click(live, ACTION_CONTACT, "3.2.2", USER, thread_ts="1700001300.000200").status_code == 200
+    wait_until(lambda: len(fake.calls_to("chat.postEphemeral")) == 1)
+    sent = fake.calls_to("chat.postEphemeral")[0].params
+    assert sent["user"] == USER and sent["channel"] == CHANNEL and sent["thread_ts"] == "1700001300.000200"
+    assert "お問い合わせ先" in sent["text"] and "017-734-1111" in sent["text"]

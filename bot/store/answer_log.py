@@ -51,6 +51,8 @@ class AnswerLog:
             fallback_reason=answer.fallback_reason,
             token_usage=dict(answer.token_usage),
             approved_answer_id=answer.approved_answer_id,
+            reason=answer.reason[:200] or None,
+            candidates=[c.public() for c in answer.candidates],
         )
         try:
             with self.database.session() as session:

@@ -86,6 +86,9 @@ class AnswerRecord(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # What the channel sent, exactly as rendered: {"line": [messages…]} or {"slack": [blocks…]}.
     rendered: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The core's reason for answering, clarifying or refusing, and the topics it offered instead.
+    reason: Mapped[str | None] = mapped_column(String(200))
+    candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class FeedbackRecord(Base):

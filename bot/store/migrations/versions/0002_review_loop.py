@@ -1,4 +1,4 @@
-"""review loop: rendered payloads, 👎 reasons and notes on LINE, the reviewers' audit trail
+"""review loop: rendered payloads, the core's reason and candidates, 👎 reasons and notes, the audit trail
 
 Revision ID: 0002
 Revises: 0001
@@ -21,6 +21,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("answer_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rendered", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("reason", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("candidates", sa.JSON(), nullable=True))
     with op.batch_alter_table("feedback", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reason", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("note_open_until", bot.store.models.UTCDateTime(), nullable=True))
@@ -52,4 +54,6 @@ def downgrade() -> None:
         batch_op.drop_column("note_open_until")
         batch_op.drop_column("reason")
     with op.batch_alter_table("answer_log", schema=None) as batch_op:
+        batch_op.drop_column("candidates")
+        batch_op.drop_column("reason")
         batch_op.drop_column("rendered")
