@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 
 import click
 
@@ -14,7 +15,6 @@ from bot.compose import render_plain
 from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.types import Answer, Question
-from evals.cli import eval_command
 
 
 def _progress(done: int, total: int, what: str) -> None:
@@ -100,7 +100,9 @@ def _public(answer: Answer) -> dict[str, object]:
     return record
 
 
-main.add_command(eval_command, name="eval")
+for _plugin in entry_points(group="planbot.commands"):
+    # `planbot eval` lives in evals/, which adapters/ does not import: it registers itself as a plugin.
+    main.add_command(_plugin.load(), name=_plugin.name)
 main.add_command(reviewer_group)
 main.add_command(purge_command)
 

@@ -130,3 +130,16 @@ class Settings(BaseSettings):
 def _is_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     return lowered in PLACEHOLDER_SECRETS or lowered.startswith("planbot-development") or len(lowered) < 16
+
+
+def settings_of(obj: object) -> Settings:
+    """The running command's settings (`obj` set by the `planbot` group), else fresh from the environment.
+
+    Raises ConfigError when the environment holds invalid settings.
+    """
+    if isinstance(obj, Settings):
+        return obj
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
