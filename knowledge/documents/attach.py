@@ -79,7 +79,10 @@ class _Walk:
 
     def _start_section(self, section: str, block: Block) -> None:
         if self.group is None:
-            self._miss(block, "a section heading outside any 施策")
+            if self.dropping:
+                self._add(block)  # a section of the unplaced heading: not loaded either
+            else:
+                self._miss(block, "a section heading outside any 施策")
             return
         self._new_group(self.group.node_id, section, self.group.occurrence)
 
