@@ -114,7 +114,7 @@ class HeadingMatcher:
 
     def __init__(self, tree: PlanTree) -> None:
         self.tree = tree
-        self._titled = [n for n in tree if n.kind in ("pillar", "policy", "measure")]
+        self._titled = [(n, title_key(n.title)) for n in tree if n.kind in ("pillar", "policy", "measure")]
 
     def match(self, text: str, context: Context, explicit: bool) -> HeadingMatch | HeadingMiss | None:
         """The node `text` names, a miss when it looks like a numbered heading but fits no node, or None.
@@ -181,17 +181,35 @@ class HeadingMatcher:
         return HeadingMiss(f"the title does not match {label} 「{node.title}」")
 
     def _by_title_alone(self, line: str, raw: str, kind: str | None, explicit: bool) -> HeadingMatch | None:
-        candidates = [n for n in self._titled if kind is None or n.kind == kind]
-        scored = sorted(((title_similarity(line, n.title), n.id) for n in candidates), reverse=True)
+        needed = TITLE_ALONE if explicit else max(TITLE_ALONE, 0.9)
+        scored = sorted(self._close_titles(title_key(line), kind, needed - TITLE_MARGIN), reverse=True)
         if not scored:
             return None
         best, node_id = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
-        needed = TITLE_ALONE if explicit else max(TITLE_ALONE, 0.9)
         if best < needed or best - runner_up < TITLE_MARGIN:
             return None
         title = raw.strip()
         return HeadingMatch(node_id, title, _differs(title, self.tree[node_id].title))
+
+    def _close_titles(self, key: str, kind: str | None, floor: float) -> list[tuple[float, str]]:
+        """(similarity, node id) of the titles at least `floor` close to `key`. Every line of a PDF comes
+        through here, so cheap upper bounds (length, then character counts) rule most titles out first."""
+        if not key:
+            return []
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(key)
+        found: list[tuple[float, str]] = []
+        for node, node_key in self._titled:
+            if kind is not None and node.kind != kind:
+                continue
+            matcher.set_seq1(node_key)
+            if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+                continue
+            score = 1.0 if node_key == key else matcher.ratio()
+            if score >= floor:
+                found.append((score, node.id))
+        return found
 
 
 def _heading_like(title: str) -> bool:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from knowledge.documents.attach import attach
 from knowledge.documents.errors import DocumentError, KnowledgeDocumentError, PassageStoreError, VersionError
 from knowledge.documents.model import Passage
@@ -27,6 +29,7 @@ from knowledge.tree import PlanTree
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 BATCH = 32
+EMBED_CHARS = 48
 
 
 class DocumentsRejected(KnowledgeDocumentError):
@@ -95,8 +98,38 @@ def _renumber(passage: Passage, order: int) -> Passage:
 
 
 def embedding_text(tree: PlanTree, passage: Passage) -> str:
-    """What is embedded for a passage: where it sits in the plan, its section, its text."""
-    return f"{tree.breadcrumb(passage.node_id)}\n{passage.section}: {passage.text}"
+    """What is embedded for a passage: its section and what names it (an indicator's name, the start of an item
+    or of a text), capped at EMBED_CHARS.
+
+    The bundled CPU model costs about one millisecond per character even on a quiet machine, so a long plan
+    must embed short texts. Search is normally limited to the nodes the core already chose, where the section
+    and the opening words are what tell one passage from another.
+    """
+    if passage.indicator is not None:
+        return f"{tree[passage.node_id].title} 指標：{passage.indicator.name}"[:EMBED_CHARS]
+    return f"{passage.section}：{passage.text}"[:EMBED_CHARS]
+
+
+def embedding_texts(tree: PlanTree, passages: list[Passage]) -> list[str]:
+    """One text per passage. The chunks of one narrative section (現状と課題, 目指す姿, …) share the vector of
+    their first chunk: they are quoted together, and long narrative would otherwise dominate the cost."""
+    texts: list[str] = []
+    run_text, run_key = "", ("", "")
+    for passage in passages:
+        narrative = passage.indicator is None and passage.section != "主な取組"
+        key = (passage.node_id, passage.section)
+        if not (narrative and key == run_key):
+            run_text, run_key = embedding_text(tree, passage), key if narrative else ("", "")
+        texts.append(run_text)
+    return texts
+
+
+def _embed(embedder: PassageEmbedder, texts: list[str], cache: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Embed each distinct text once per run (shared narrative vectors, repeated notes)."""
+    missing = [t for t in dict.fromkeys(texts) if t not in cache]
+    if missing:
+        cache.update(zip(missing, embedder.embed_passages(missing), strict=True))
+    return [cache[text] for text in texts]
 
 
 def index_documents(library: PassageLibrary, tree: PlanTree, embedder: PassageEmbedder, paths: Sequence[Path],
@@ -140,11 +173,13 @@ def _write_collection(library: PassageLibrary, tree: PlanTree, embedder: Passage
     try:
         collection = client.create_collection(version.collection, embedding_function=None,
                                               configuration={"hnsw": {"space": "cosine"}})
+        texts = embedding_texts(tree, passages)
+        cache: dict[str, np.ndarray] = {}
         for start in range(0, len(passages), BATCH):
             batch = passages[start:start + BATCH]
-            vectors = embedder.embed_passages([embedding_text(tree, p) for p in batch])
+            vectors = _embed(embedder, texts[start:start + BATCH], cache)
             collection.add(ids=[f"{version.id}-{p.order:06d}" for p in batch], documents=[p.text for p in batch],
-                           embeddings=list(vectors), metadatas=[passage_metadata(p) for p in batch])
+                           embeddings=vectors, metadatas=[passage_metadata(p) for p in batch])
             if progress:
                 progress(min(start + BATCH, len(passages)), len(passages), "embedding passages")
     except Exception as exc:

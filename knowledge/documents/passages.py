@@ -11,7 +11,7 @@ from knowledge.documents.indicators import columns_from_header, indicator_from_c
 from knowledge.documents.model import Block, Indicator, Passage, PassageSource
 
 #: Narrative chunks stop at a sentence end once they pass this many characters.
-CHUNK_CHARS = 300
+CHUNK_CHARS = 200
 _BULLET = re.compile(r"^(?:[・•●○◯■□◆◇▪▸►\-–*※✓]|\(\d{1,2}\)|（\d{1,2}）|\d{1,2}[.)、]|[①-⑳])\s*")
 _NOTE = re.compile(r"^(?:※|注\s*\d*[:：)）]|\*\s)")
 _SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+|[^。！？!?]+$")
