@@ -148,7 +148,8 @@ def test_plan_sources_at_start_up_index_only_when_a_file_changed(library: Passag
     first = ensure_sources(library, tree, embedder, [source])
     assert first is not None
     assert ensure_sources(library, tree, embedder, [source]) is None
-    source.write_text(source.read_text(encoding="utf-8").replace("流雪溝の整備と延伸", "流雪溝の整備"), encoding="utf-8")
+    changed = source.read_text(encoding="utf-8").replace("流雪溝の整備と延伸", "流雪溝の整備")
+    source.write_text(changed, encoding="utf-8")
     second = ensure_sources(library, tree, embedder, [source])
     assert second is not None and second.version.id == "v0002"
 
