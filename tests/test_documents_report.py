@@ -125,3 +125,10 @@ def test_indicator_cells_with_year_columns() -> None:
     row = indicator_from_cells(("流雪溝の整備延長", "120.5", "令和5年度", "135.0", "令和12年度", "km"), columns)
     assert row is not None
     assert row.quote() == "流雪溝の整備延長: 現状値 120.5km (令和5年度) → 目標値 135.0km (令和12年度)"
+
+
+def test_a_heading_wrapped_onto_two_lines_is_joined(tree: PlanTree) -> None:
+    document = _lines("施策2-1-1 多様なニーズに応じた切れ目のない", "子育て支援", "主な取組", "・一時預かりの拡充")
+    passages, report = _attach(document, tree)
+    assert [(p.node_id, p.section, p.text) for p in passages] == [("2.1.1", "主な取組", "一時預かりの拡充")]
+    assert report.unplaced == [] and report.title_differences == []

@@ -130,8 +130,12 @@ class _Walk:
 def attach(document: ReadDocument, tree: PlanTree, version_label: str) -> tuple[list[Passage], DocumentReport]:
     """Passages of one document and its report. Raises `DocumentError` when nothing could be placed."""
     walk = _Walk(tree, HeadingMatcher(tree))
-    for block in document.blocks:
-        walk.feed(block)
+    blocks = document.blocks
+    index = 0
+    while index < len(blocks):
+        joined = _wrapped_heading(walk, blocks[index], blocks[index + 1] if index + 1 < len(blocks) else None)
+        walk.feed(joined or blocks[index])
+        index += 2 if joined else 1
     passages: list[Passage] = []
     source = PassageSource(version_label, document.path.name)
     for group in walk.groups:
@@ -142,6 +146,22 @@ def attach(document: ReadDocument, tree: PlanTree, version_label: str) -> tuple[
         raise DocumentError(document.path, "nothing in it could be placed on the plan: no heading names a 施策 "
                                            "of the 体系図 by number or title")
     return passages, report
+
+
+def _wrapped_heading(walk: _Walk, block: Block, following: Block | None) -> Block | None:
+    """A PDF heading whose title wrapped onto the next line (「施策2-1-1 多様なニーズに応じた切れ目のない」 +
+    「子育て支援」): the two lines joined, when only together do they name a node."""
+    if block.kind != "text" or following is None or following.kind != "text" or following.page != block.page:
+        return None
+    matcher, context = walk.matcher, walk.context
+    if not matcher.starts_like_heading(block.text, context):
+        return None
+    alone = matcher.match(block.text, context, explicit=False)
+    if isinstance(alone, HeadingMatch) and not alone.title_differs:
+        return None
+    joined = Block("text", f"{block.text}{following.text}", page=block.page)
+    match = matcher.match(joined.text, context, explicit=False)
+    return joined if isinstance(match, HeadingMatch) and not match.title_differs else None
 
 
 def _report(document: ReadDocument, tree: PlanTree, walk: _Walk, passages: list[Passage]) -> DocumentReport:

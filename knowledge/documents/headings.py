@@ -27,9 +27,9 @@ _DASH = "-‐‑‒–—―−－ｰー─━"
 _DECORATION = re.compile(r"[【】\[\]［］〔〕《》〈〉■□◆◇●○◎◯▼▽▲△★☆◼︎◻︎▪▫♦]")
 _PUNCT_FOR_KEY = re.compile(r"[\s・･、，,。．.:：;；「」『』（）()〈〉\"'“”‘’～〜~\-_/／]")
 
-_FULL_NUMBER = re.compile(r"^(?:基本施策|施策|No\.?)?(\d{1,2})[-.](\d{1,2})[-.](\d{1,2})(?![\d.])(.*)$")
+_FULL_NUMBER = re.compile(r"^(?:基本施策|施策)?(?:No\.?|番号)?(\d{1,2})[-.](\d{1,2})[-.](\d{1,2})(?![\d.])(.*)$")
 _CHAPTER = re.compile(r"^第(\d{1,2})章(?:第(\d{1,2})節)?(.*)$")
-_POLICY_PAIR = re.compile(r"^(?:政策)?(\d{1,2})[-.](\d{1,2})(?![\d.%])(.*)$")
+_POLICY_PAIR = re.compile(r"^(政策|基本政策)?(\d{1,2})[-.](\d{1,2})(?![\d.%])(.*)$")
 _POLICY = re.compile(r"^(?:基本政策|政策)(?:第)?(\d{1,2})(.*)$")
 _MEASURE = re.compile(r"^(?:基本施策|施策)(?:第)?\(?(\d{1,2})\)?(.*)$")
 _BARE_NUMBER = re.compile(r"^(?:\((\d{1,2})\)|(\d{1,2})[.、)]?)(\D.*)$")
@@ -130,6 +130,12 @@ class HeadingMatcher:
             return self._check_title(numbered, text, explicit)
         return self._by_title_alone(line, text, None, explicit)
 
+    def starts_like_heading(self, text: str, context: Context) -> bool:
+        """The line opens with a heading number (施策…, 政策…, 第…章, 3-2-2): its title may wrap onto the next line."""
+        line = compact(text)
+        numbered = self._numbered(line, context) if line and len(line) <= MAX_HEADING_CHARS else None
+        return numbered is not None and numbered.strong
+
     def _numbered(self, line: str, context: Context) -> _Numbered | None:
         if m := _FULL_NUMBER.match(line):
             return _Numbered(f"{m.group(1)}.{m.group(2)}.{m.group(3)}", m.group(4), "measure")
@@ -137,12 +143,13 @@ class HeadingMatcher:
             return self._chapter(m, context)
         if m := _PILLAR.match(line):
             return _Numbered(m.group(1), m.group(2), "pillar")
+        if m := _POLICY_PAIR.match(line):
+            # 「政策3-2 …」 is as strong as 「政策2 …」; a bare 「3-2 …」 could be a figure in the text.
+            return _Numbered(f"{m.group(2)}.{m.group(3)}", m.group(4), "policy", strong=bool(m.group(1)))
         if m := _POLICY.match(line):
             return _Numbered(_child(context.pillar, m.group(1)), m.group(2), "policy")
         if m := _MEASURE.match(line):
             return _Numbered(_child(context.policy, m.group(1)), m.group(2), "measure")
-        if m := _POLICY_PAIR.match(line):
-            return _Numbered(f"{m.group(1)}.{m.group(2)}", m.group(3), "policy", strong=False)
         if (m := _BARE_NUMBER.match(line)) and context.policy:
             # 「② 効果的・効率的な雪対策の推進」 under its policy: the title must agree (checked by the caller).
             return _Numbered(_child(context.policy, m.group(1) or m.group(2)), m.group(3), "bare", strong=False)
