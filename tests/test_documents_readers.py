@@ -162,3 +162,28 @@ def test_images_in_a_pdf_with_text_are_no_problem(tree: PlanTree) -> None:
 
     document = read_pdf(Path("mixed.pdf"), buffer.getvalue())
     assert document.pages == 3 and "pages without text (scanned images?): 3" in document.notes
+
+
+def test_a_word_file_without_heading_styles_and_with_its_own_chapter_numbers(tree: PlanTree, tmp_path: Path) -> None:
+    """As many offices write them: bold body paragraphs for headings, chapters numbered after an introduction."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("サンプル（架空の内容）")
+    for line in ("第1章 計画の概要", "この計画は架空のサンプルです。", "第5章 まちをデザインする",
+                 "第2節 災害防止・雪対策の充実", "② 効果的・効率的な雪対策の推進", "【主な取組】",
+                 "・流雪溝の整備と延伸", "・雪置き場の確保", "【成果指標】"):
+        document.add_paragraph().add_run(line).bold = True
+    table = document.add_table(rows=2, cols=3)
+    rows = [("指標名", "現状値", "目標値"), ("除排雪に対する市民満足度", "35.2%（R5年度）", "50.0%（R12年度）")]
+    for row, cells in zip(table.rows, rows, strict=True):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    path = tmp_path / "city.docx"
+    document.save(str(path))
+    passages, report = attach(read_document(path), tree, "test")
+    assert [(p.node_id, p.section) for p in passages] == [("3.2.2", "主な取組"), ("3.2.2", "主な取組"),
+                                                          ("3.2.2", "指標")]
+    assert passages[-1].indicator is not None and passages[-1].indicator.target_year == "R12年度"
+    assert report.covered == ["3.2.2"]
+    assert [u.heading for u in report.unplaced] == ["第1章 計画の概要"]

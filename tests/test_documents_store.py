@@ -181,3 +181,48 @@ def test_server_mode(chroma_port: int, tree: PlanTree, embedder: Embedder) -> No
     hit = store.search(embedder.embed_query("雪対策の指標の目標値は？"), ["3.2.2"], 1)[0]
     assert hit.section == "指標" and hit.source.file == "sample_plan.pdf" and hit.source.page == 2
     assert rollback(library) == first
+
+
+def test_readers_never_see_a_half_built_version_while_indexing_and_rolling_back(
+        library: PassageLibrary, tree: PlanTree, embedder: Embedder) -> None:
+    """What `serve` does during `planbot index`: lookups all through a re-index and a rollback, each from one
+    complete version, none failing."""
+    import threading
+
+    index_documents(library, tree, embedder, [SAMPLE / "sample_plan.md"], label="first")
+    query = embedder.embed_query("雪対策の指標の目標値は？")
+    seen: list[tuple[str, int, str]] = []
+    failures: list[BaseException] = []
+    saw_second, writer_done = threading.Event(), threading.Event()
+
+    def write() -> None:
+        try:
+            index_documents(library, tree, embedder, [SAMPLE / "sample_plan.pdf"], label="second")
+            saw_second.wait(timeout=300)  # the reader answered from the new version before we roll back
+            rollback(library)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            writer_done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while (len(seen) < 100 or not writer_done.is_set()) and len(seen) < 100_000:
+        try:
+            store = library.current()
+            assert store is not None
+            passages = store.passages_for(["3.2.2"])
+            hit = store.search(query, ["3.2.2"], 1)[0]
+            seen.append((store.version.label, len(passages), hit.section))
+            if store.version.label == "second":
+                saw_second.set()
+        except BaseException as exc:
+            failures.append(exc)
+            break
+    writer.join(timeout=600)
+    assert failures == []
+    labels = [label for label, _, _ in seen]
+    assert labels[0] == "first" and "second" in labels
+    final = library.current()
+    assert final is not None and final.version.label == "first"  # rolled back
+    assert {count for _, count, _ in seen} == {9} and {section for _, _, section in seen} == {"指標"}

@@ -29,6 +29,7 @@ _PUNCT_FOR_KEY = re.compile(r"[\s・･、，,。．.:：;；「」『』（）(
 
 _FULL_NUMBER = re.compile(r"^(?:基本施策|施策)?(?:No\.?|番号)?(\d{1,2})[-.](\d{1,2})[-.](\d{1,2})(?![\d.])(.*)$")
 _CHAPTER = re.compile(r"^第(\d{1,2})章(?:第(\d{1,2})節)?(.*)$")
+_SECTION_NUMBER = re.compile(r"^第(\d{1,2})節(.*)$")
 _POLICY_PAIR = re.compile(r"^(政策|基本政策)?(\d{1,2})[-.](\d{1,2})(?![\d.%])(.*)$")
 _POLICY = re.compile(r"^(?:基本政策|政策)(?:第)?(\d{1,2})(.*)$")
 _MEASURE = re.compile(r"^(?:基本施策|施策)(?:第)?\(?(\d{1,2})\)?(.*)$")
@@ -141,6 +142,8 @@ class HeadingMatcher:
             return _Numbered(f"{m.group(1)}.{m.group(2)}.{m.group(3)}", m.group(4), "measure")
         if m := _CHAPTER.match(line):
             return self._chapter(m, context)
+        if m := _SECTION_NUMBER.match(line):
+            return _Numbered(_child(context.pillar, m.group(1)), m.group(2), "policy")
         if m := _PILLAR.match(line):
             return _Numbered(m.group(1), m.group(2), "pillar")
         if m := _POLICY_PAIR.match(line):
