@@ -132,3 +132,16 @@ def test_a_heading_wrapped_onto_two_lines_is_joined(tree: PlanTree) -> None:
     passages, report = _attach(document, tree)
     assert [(p.node_id, p.section, p.text) for p in passages] == [("2.1.1", "主な取組", "一時預かりの拡充")]
     assert report.unplaced == [] and report.title_differences == []
+
+
+def test_sub_headings_under_main_projects_are_items_with_their_description(tree: PlanTree) -> None:
+    blocks = [Block("heading", "施策② 効果的・効率的な雪対策の推進", level=3), Block("heading", "主な取組", level=4),
+              Block("heading", "(1) 除排雪の効率化", level=5), Block("text", "委託区域を見直します。"),
+              Block("heading", "(2) 流雪溝の整備", level=5), Block("text", "延伸を進めます。"),
+              Block("heading", "関連する個別計画", level=4), Block("text", "青森市雪対策計画（サンプル）")]
+    document = ReadDocument(Path("plan.md"), "markdown", [Block("heading", "政策2 災害防止・雪対策の充実", level=2),
+                                                          *blocks])
+    passages, _ = _attach(document, tree)
+    assert [(p.section, p.text) for p in passages] == [
+        ("主な取組", "除排雪の効率化委託区域を見直します。"), ("主な取組", "流雪溝の整備延伸を進めます。"),
+        ("関連する個別計画", "青森市雪対策計画（サンプル）")]

@@ -53,6 +53,7 @@ class _Walk:
     context: Context = field(default_factory=Context)
     group: _Group | None = None
     measure_level: int | None = None
+    section_level: int = 0
     groups: list[_Group] = field(default_factory=list)
     occurrences: list[tuple[str, int | None]] = field(default_factory=list)
     unplaced: list[UnplacedSection] = field(default_factory=list)
@@ -85,6 +86,7 @@ class _Walk:
                 self._miss(block, "a section heading outside any 施策")
             return
         self._new_group(self.group.node_id, section, self.group.occurrence)
+        self.section_level = block.level if block.kind == "heading" else 0
 
     def _enter(self, match: HeadingMatch, block: Block) -> None:
         node = self.tree[match.node_id]
@@ -105,7 +107,12 @@ class _Walk:
         """A heading that is neither a section word nor a node: a sub-heading of the measure, or unplaced."""
         inside_measure = self.group is not None and self.tree[self.group.node_id].kind == "measure"
         if inside_measure and self.group is not None and block.level > (self.measure_level or 0):
+            if self.group.section in ("主な取組", "指標") and block.level > self.section_level:
+                # 「取組1 除排雪の効率化」 over its description: an item (or row) of the list, not a new section.
+                self.group.blocks.append(Block("item", block.text, page=block.page))
+                return
             self._new_group(self.group.node_id, compact(block.text)[:40], self.group.occurrence)
+            self.section_level = block.level
             return
         self._miss(block, "no 柱, 政策 or 施策 of the plan has this title")
 
