@@ -187,3 +187,16 @@ def test_a_word_file_without_heading_styles_and_with_its_own_chapter_numbers(tre
     assert passages[-1].indicator is not None and passages[-1].indicator.target_year == "R12年度"
     assert report.covered == ["3.2.2"]
     assert [u.heading for u in report.unplaced] == ["第1章 計画の概要"]
+
+
+def test_the_documents_package_imports_nothing_from_bot() -> None:
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "knowledge" / "documents"
+    imported = [node.module or "" for path in package.glob("*.py")
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for path in package.glob("*.py")
+                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(node, ast.Import) for alias in node.names]
+    assert imported and not [name for name in imported if name.split(".")[0] in ("bot", "adapters", "evals")]
