@@ -145,3 +145,16 @@ def test_sub_headings_under_main_projects_are_items_with_their_description(tree:
     assert [(p.section, p.text) for p in passages] == [
         ("主な取組", "除排雪の効率化委託区域を見直します。"), ("主な取組", "流雪溝の整備延伸を進めます。"),
         ("関連する個別計画", "青森市雪対策計画（サンプル）")]
+
+
+def test_text_in_the_style_of_the_taikeizu_with_bullet_headings(tree: PlanTree, tmp_path: Path) -> None:
+    from knowledge.documents.readers import read_document
+
+    source = tmp_path / "plan.txt"
+    source.write_text("サンプル（架空の内容）\n- 政策 2 災害防止・雪対策の充実**\n"
+                      " - 施策② 効果的・効率的な雪対策の推進\n"
+                      "主な取組\n - 流雪溝の整備と延伸\n - 雪置き場の確保\n", encoding="utf-8")
+    passages, report = _attach(read_document(source), tree)
+    assert [(p.node_id, p.section, p.text) for p in passages] == [
+        ("3.2.2", "主な取組", "流雪溝の整備と延伸"), ("3.2.2", "主な取組", "雪置き場の確保")]
+    assert report.covered == ["3.2.2"]

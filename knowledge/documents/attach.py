@@ -61,6 +61,12 @@ class _Walk:
     dropping: bool = False
 
     def feed(self, block: Block) -> None:
+        if block.kind == "item" and self.matcher.starts_like_heading(block.text, self.context):
+            # 「- 施策② 効果的・効率的な雪対策の推進」: a measure listed as a bullet (as the 体系図 text does).
+            result = self.matcher.match(block.text, self.context, explicit=False)
+            if isinstance(result, HeadingMatch):
+                self._enter(result, block)
+                return
         if block.kind in ("row", "item"):
             self._add(block)
             return

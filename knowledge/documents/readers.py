@@ -95,10 +95,12 @@ def decode_text(path: Path, data: bytes) -> str:
 
 
 def text_blocks(text: str) -> Iterator[Block]:
-    """Plain text (and the 体系図 text): one block per non-empty line."""
+    """Plain text (and the 体系図 text): one block per non-empty line; Markdown-style 「- 」 bullets become items."""
     for line in text.splitlines():
         cleaned = line.replace("**", "").strip()
-        if cleaned:
+        if re.match(r"^[-*]\s+\S", cleaned):
+            yield Block("item", cleaned[1:].strip())
+        elif cleaned:
             yield Block("text", cleaned)
 
 
