@@ -17,6 +17,10 @@ from bot.types import Answer, Question
 from evals.cli import eval_command
 
 
+#: How long uvicorn's supervisor waits for a worker process to answer its ping before killing it.
+WORKER_PING_TIMEOUT_S = 60
+
+
 def _progress(done: int, total: int, what: str) -> None:
     click.echo(f"\r{what}: {done}/{total}", err=True, nl=done >= total)
 
@@ -72,19 +76,42 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="uvicorn worker processes (they share the database, so events are answered once).")
+@click.option("--web-only", is_flag=True,
+              help="Only verify, store and acknowledge events (answered by `planbot worker` processes); "
+                   "also /review, /healthz and /api/ask.")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int, web_only: bool) -> None:
     """Run the web app: LINE and Slack webhooks, the review page, /api/ask and /healthz."""
     import uvicorn
 
     if workers == 1:
         from adapters.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+        app = create_app(settings, role="web" if web_only else "all")
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
         return
-    # Several processes each build their own Settings from the same environment.
-    uvicorn.run("adapters.app:app_factory", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+    # Several processes each build their own Settings from the same environment. uvicorn kills a child
+    # that does not answer its ping within the timeout (5 s by default): a child loading the model on a
+    # busy machine can take longer, and was killed and restarted over and over.
+    factory = "adapters.app:web_app_factory" if web_only else "adapters.app:app_factory"
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, proxy_headers=True,
+                log_level="info", timeout_worker_healthcheck=WORKER_PING_TIMEOUT_S)
+
+
+@main.command()
+@click.option("--concurrency", default=None, type=click.IntRange(1, 64),
+              help="Events answered at once (default: PLANBOT_WORKER_CONCURRENCY, 4).")
+@click.pass_obj
+def worker(settings: Settings, concurrency: int | None) -> None:
+    """Answer the webhook events that `planbot serve --web-only` stored (no HTTP). Run as many as needed."""
+    import asyncio
+
+    from adapters.worker import run_worker
+
+    logging.getLogger("adapters").setLevel(logging.INFO)
+    code = asyncio.run(run_worker(settings, concurrency or settings.worker_concurrency))
+    if code:
+        raise click.ClickException("the core failed to load (see the log above)")
 
 
 def _stdin_lines(as_json: bool) -> Iterator[str]:

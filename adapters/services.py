@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import APIRouter, HTTPException, Request
 
-from bot.assistant import Assistant
-from bot.service import PlanBot
+from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.store.answer_log import AnswerLog
 from bot.store.approved import ApprovedAnswers
@@ -19,6 +19,11 @@ from bot.store.inbox import EventInbox, InboxItem
 from bot.store.ratelimit import RateLimiter
 from bot.store.sealing import PayloadSealer
 
+if TYPE_CHECKING:
+    from bot.assistant import Assistant
+    from bot.service import PlanBot
+
+log = logging.getLogger(__name__)
 #: Answers one stored webhook event (runs in a worker thread). Raises DeliveryError on platform failure.
 EventHandler = Callable[[InboxItem], None]
 
@@ -40,6 +45,7 @@ class Services:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     events_waiting: asyncio.Event = field(default_factory=asyncio.Event)
     startup_error: str | None = None
+    core_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -57,8 +63,33 @@ class Services:
             limiter=RateLimiter(database, settings.rate_limit_per_minute),
         )
 
+    async def load_core(self, planbot: PlanBot | None = None, fatal: bool = True) -> bool:
+        """Load the core (embedding model, index) once, even when asked concurrently, and attach it.
+
+        False when it failed to load. `fatal`: the failure is kept as `startup_error` (healthz turns 503);
+        a web-only process is not fatal, so its webhooks stay up and the next request that needs the core
+        tries again.
+        """
+        async with self.core_lock:
+            if self.planbot is not None:
+                return True
+            if planbot is None:
+                from bot.service import build_planbot
+
+                try:
+                    planbot = await asyncio.to_thread(build_planbot, self.settings)
+                except PlanBotError as exc:
+                    log.exception("the core failed to load")
+                    if fatal:
+                        self.startup_error = type(exc).__name__
+                    return False
+            self.attach(planbot)
+            return True
+
     def attach(self, planbot: PlanBot) -> None:
         """The core is loaded: answering can start."""
+        from bot.assistant import Assistant
+
         self.planbot = planbot
         self.assistant = Assistant(planbot, self.answer_log, self.limiter, self.approved)
         self.ready.set()

@@ -87,6 +87,19 @@ class EventInbox:
             items.append(InboxItem(row.id, row.source, row.event_key, payload, row.attempts))
         return items
 
+    def renew(self, item: InboxItem, worker: str) -> bool:
+        """Extend the lease of an event `worker` still holds (it is still working on it). False if it lost it.
+
+        A lease that ran out while its worker was merely slow would let a second worker answer the same
+        event at the same time; renewing while working leaves expiry to workers that died.
+        """
+        with self.database.session() as session:
+            result = session.execute(update(InboxEvent)
+                                     .where(InboxEvent.id == item.id, InboxEvent.claimed_by == worker[:80],
+                                            InboxEvent.status == "processing")
+                                     .values(lease_until=utcnow() + self.lease))
+            return bool(getattr(result, "rowcount", 0))
+
     def complete(self, item: InboxItem, worker: str) -> None:
         """Mark an event answered (only if `worker` still holds it)."""
         self._finish(item, worker, status="done", error=None)
