@@ -51,6 +51,35 @@ def default_channels(settings: Settings) -> list[Channel]:
     return channels
 
 
+def channel_report(settings: Settings, role: Role) -> list[str]:
+    """One line per channel for the start-up log: on or off, and why."""
+    lines = [_secret_pair("LINE (/line/webhook)", settings.line_channel_secret.get_secret_value(),
+                          settings.line_channel_access_token.get_secret_value(),
+                          ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN")),
+             _secret_pair("Slack (/slack/events)", settings.slack_signing_secret.get_secret_value(),
+                          settings.slack_bot_token.get_secret_value(), ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"))]
+    if settings.slack_configured:
+        socket = bool(settings.slack_app_token.get_secret_value())
+        lines.append(f"Slack Socket Mode: {'on (SLACK_APP_TOKEN is set)' if socket else 'off (no SLACK_APP_TOKEN)'}")
+    lines.append("review page (/review): on (always; reviewers sign in)")
+    api = ("bearer token (PLANBOT_API_TOKEN is set)" if settings.api_token is not None
+           else f"no PLANBOT_API_TOKEN ({settings.environment})")
+    lines.append(f"API (/api/ask): on, {api}")
+    if role == "web":
+        model = "at start (PLANBOT_API_TOKEN is set)" if core_at_start(settings) else "on first need"
+        lines.append(f"answering: off here (--web-only; `planbot worker` answers stored events); model loads {model}")
+    else:
+        lines.append(f"answering: on in this process, {settings.worker_concurrency} at a time")
+    return lines
+
+
+def _secret_pair(name: str, first: str, second: str, variables: tuple[str, str]) -> str:
+    missing = [var for var, value in zip(variables, (first, second), strict=True) if not value]
+    if not missing:
+        return f"{name}: on"
+    return f"{name}: off ({' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set)"
+
+
 def core_at_start(settings: Settings) -> bool:
     """Whether a web-only process loads the core at start: when `PLANBOT_API_TOKEN` is set, /api/ask is in
     use and its callers should not wait for the model. Otherwise the core loads on first need."""

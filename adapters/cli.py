@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 
 import click
 
+from adapters.cli_context import ProgressPrinter
 from adapters.review_cli import purge_command, reviewer_group
 from bot.compose import render_plain
 from bot.errors import PlanBotError
@@ -16,13 +18,8 @@ from bot.settings import Settings
 from bot.types import Answer, Question
 from evals.cli import eval_command
 
-
 #: How long uvicorn's supervisor waits for a worker process to answer its ping before killing it.
 WORKER_PING_TIMEOUT_S = 60
-
-
-def _progress(done: int, total: int, what: str) -> None:
-    click.echo(f"\r{what}: {done}/{total}", err=True, nl=done >= total)
 
 
 @click.group()
@@ -45,7 +42,7 @@ def index(settings: Settings) -> None:
     from bot.service import build_planbot
 
     try:
-        bot = build_planbot(settings, progress=_progress)
+        bot = build_planbot(settings, progress=ProgressPrinter())
     except PlanBotError as exc:
         raise click.ClickException(str(exc)) from exc
     count = bot.retriever.index_count()
@@ -60,12 +57,15 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
     """Answer QUESTION from the plan. With --json and no QUESTION, answer each line of stdin."""
     from bot.service import build_planbot
 
+    questions: Iterator[str] = iter([question]) if question is not None else _stdin_lines(as_json)
+    first = next(questions, None)  # before loading the model: no question is a usage error, at once
+    if first is None:
+        raise click.UsageError("no question: give a QUESTION, or send questions on stdin, one per line")
     try:
-        bot = build_planbot(settings, progress=_progress)
+        bot = build_planbot(settings, progress=ProgressPrinter())
     except PlanBotError as exc:
         raise click.ClickException(str(exc)) from exc
-    questions: Iterator[str] = iter([question]) if question is not None else _stdin_lines(as_json)
-    for text in questions:
+    for text in itertools.chain([first], questions):
         answer = bot.ask(Question(text, channel="cli"))
         click.echo(json.dumps(_public(answer), ensure_ascii=False) if as_json else render_plain(answer))
         sys.stdout.flush()
@@ -84,6 +84,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, web_only: bool
     """Run the web app: LINE and Slack webhooks, the review page, /api/ask and /healthz."""
     import uvicorn
 
+    from adapters.app import channel_report
+
+    for line in channel_report(settings, "web" if web_only else "all"):
+        click.echo(f"planbot serve: {line}", err=True)
     if workers == 1:
         from adapters.app import create_app
 
