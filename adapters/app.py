@@ -118,7 +118,7 @@ def create_app(settings: Settings, planbot: PlanBot | None = None,
                 await worker.drain()
             for hook in services.shutdown_hooks:
                 await hook()
-            services.database.dispose()
+            services.close()
 
     app = FastAPI(title="planbot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -105,12 +105,18 @@ def serve(settings: Settings, host: str, port: int, workers: int, web_only: bool
 @main.command()
 @click.option("--concurrency", default=None, type=click.IntRange(1, 64),
               help="Events answered at once (default: PLANBOT_WORKER_CONCURRENCY, 4).")
+@click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="Lower this process's CPU priority by N, so that acknowledging on the same machine comes first.")
 @click.pass_obj
-def worker(settings: Settings, concurrency: int | None) -> None:
+def worker(settings: Settings, concurrency: int | None, niceness: int) -> None:
     """Answer the webhook events that `planbot serve --web-only` stored (no HTTP). Run as many as needed."""
     import asyncio
+    import os
 
     from adapters.worker import run_worker
+
+    if niceness:
+        os.nice(niceness)
 
     logging.getLogger("adapters").setLevel(logging.INFO)
     code = asyncio.run(run_worker(settings, concurrency or settings.worker_concurrency))

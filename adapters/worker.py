@@ -148,7 +148,7 @@ async def run_worker(settings: Settings, concurrency: int) -> int:
     finally:
         for hook in services.shutdown_hooks:
             await hook()
-        services.database.dispose()
+        services.close()
 
 
 async def _run_until_signalled(worker: InboxWorker) -> None:

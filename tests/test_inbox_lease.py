@@ -31,3 +31,30 @@ def test_a_renewed_lease_keeps_the_event_and_an_expired_one_is_taken_over(tmp_pa
         assert lasting.counts() == {"done": 1, "processing": 1}
     finally:
         database.dispose()
+
+
+def test_group_commit_stores_concurrent_events_once_each_and_reports_failures(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from adapters.services import GroupCommit
+    from bot.errors import PlanBotError
+
+    database = Database(f"sqlite:///{tmp_path / 'batch.sqlite3'}")
+    database.migrate(tmp_path)
+    inbox = EventInbox(database, PayloadSealer(SecretStr("batch-test-salt-0123456789")))
+    writer = GroupCommit(inbox)
+    keys = [f"E{i % 20}" for i in range(40)]  # every event twice, as redeliveries arrive
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        stored = list(pool.map(lambda key: (key, writer.accept("line", key, {"text": key})), keys))
+    assert sorted(key for key, ok in stored if ok) == sorted({*keys})  # each stored exactly once
+    assert inbox.counts() == {"pending": 20}
+    database.dispose()
+    (tmp_path / "batch.sqlite3").unlink()
+    (tmp_path / "batch.sqlite3").mkdir()  # the database file is gone and cannot be created: writes fail
+    try:
+        writer.accept("line", "E99", {"text": "x"})
+        raise AssertionError("a failed commit must reach the caller (no 200 for an unstored event)")
+    except PlanBotError:
+        pass
+    finally:
+        writer.close()
