@@ -19,7 +19,9 @@ _LIST_FIELDS = ("gold", "acceptable", "must_include", "must_not_include", "tags"
 _REQUIRED = ("id", "question", "gold", "answerable")
 # Free-text fields a curator may add; ignored by the metrics.
 _IGNORED = ("note", "notes", "source")
-_KNOWN = frozenset((*_REQUIRED, *_LIST_FIELDS, *_IGNORED))
+#: `expect: "clarify"` marks a question whose right answer is to ask which of its gold nodes the user means.
+EXPECTATIONS = ("clarify",)
+_KNOWN = frozenset((*_REQUIRED, *_LIST_FIELDS, *_IGNORED, "expect"))
 
 
 class DatasetError(PlanBotError):
@@ -39,6 +41,7 @@ class EvalRow:
     must_not_include: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     origin: str = ""
+    expect: str | None = None
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -108,10 +111,13 @@ def parse_row(record: Any, tree: PlanTree, origin: str) -> EvalRow:
     _check_ids(lists["gold"] + lists["acceptable"], tree, origin)
     if answerable and not lists["gold"]:
         raise DatasetError(f"{origin}: an answerable row needs at least one gold id")
+    expect = record.get("expect")
+    if expect is not None and (expect not in EXPECTATIONS or not answerable):
+        raise DatasetError(f"{origin}: 'expect' must be one of {', '.join(EXPECTATIONS)} on an answerable row")
     return EvalRow(
         id=row_id, question=question, gold=lists["gold"], acceptable=lists["acceptable"],
         answerable=answerable, must_include=lists["must_include"],
-        must_not_include=lists["must_not_include"], tags=lists["tags"], origin=origin,
+        must_not_include=lists["must_not_include"], tags=lists["tags"], origin=origin, expect=expect,
     )
 
 
