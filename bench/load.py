@@ -57,6 +57,15 @@ class Post:
     body: bytes
     headers: dict[str, str]
     forged: bool = False
+    slack_secret: str | None = None  # Slack posts are signed again when sent: Slack refuses stamps > 5 min old
+
+    def headers_now(self) -> dict[str, str]:
+        """The headers to send now (a Slack post gets a fresh timestamp and signature, as Slack signs)."""
+        if self.slack_secret is None:
+            return self.headers
+        stamp = str(int(time.time()))
+        signature = SignatureVerifier(self.slack_secret).generate_signature(timestamp=stamp, body=self.body)
+        return self.headers | {"x-slack-request-timestamp": stamp, "x-slack-signature": signature or ""}
 
 
 @dataclass
@@ -116,7 +125,7 @@ def slack_post(key: str, i: int, ts: str, retry_num: int | None = None, secret: 
                "x-slack-signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body) or ""}
     if retry_num is not None:
         headers |= {"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "http_timeout"}
-    return Post("slack", key, body, headers, forged)
+    return Post("slack", key, body, headers, forged, slack_secret=secret)
 
 
 @dataclass
@@ -177,7 +186,7 @@ async def post_all(url: str, posts: list[Post], concurrency: int, on_result: Any
             async with gate:
                 started = time.perf_counter()
                 try:
-                    response = await client.post(paths[post.source], content=post.body, headers=post.headers)
+                    response = await client.post(paths[post.source], content=post.body, headers=post.headers_now())
                     status: int | None = response.status_code
                 except httpx.TransportError:
                     status = None
