@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
 
 import click
 
@@ -16,7 +18,6 @@ from bot.compose import render_plain
 from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.types import Answer, Question
-from evals.cli import eval_command
 
 #: How long uvicorn's supervisor waits for a worker process to answer its ping before killing it.
 WORKER_PING_TIMEOUT_S = 60
@@ -36,9 +37,34 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 @main.command()
+@click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A 基本計画 document (PDF with a text layer, .docx, .html, .md, .txt); repeatable. "
+                   "Default: PLANBOT_PLAN_SOURCES.")
+@click.option("--label", default=None, help="The new version's label, shown in citations (e.g. 基本計画 2026年3月版).")
+@click.option("--list", "list_versions", is_flag=True, help="List the document versions kept; * marks the current one.")
+@click.option("--rollback", is_flag=True, help="Make the previous document version current again.")
 @click.pass_obj
-def index(settings: Settings) -> None:
-    """Build or update the Chroma index of the plan (idempotent)."""
+def index(settings: Settings, sources: tuple[Path, ...], label: str | None, list_versions: bool,
+          rollback: bool) -> None:
+    """Build or update the Chroma index of the plan (idempotent); with --source, load documents as a new version."""
+    from adapters.cli_index import index_documents_command, list_command, rollback_command
+
+    if sum((bool(sources), list_versions, rollback)) > 1:
+        raise click.UsageError("use one of --source, --list and --rollback")
+    if list_versions:
+        list_command(settings)
+        return
+    if rollback:
+        rollback_command(settings)
+        return
+    from knowledge.documents import split_sources
+
+    paths = list(sources) or split_sources(settings.plan_sources)
+    if label is not None and not paths:
+        raise click.UsageError("--label names a version made from --source files")
+    if paths:
+        index_documents_command(settings, paths, label, ProgressPrinter(), only_if_changed=not sources)
+        return
     from bot.service import build_planbot
 
     try:
@@ -137,7 +163,9 @@ def _public(answer: Answer) -> dict[str, object]:
     return record
 
 
-main.add_command(eval_command, name="eval")
+for _plugin in entry_points(group="planbot.commands"):
+    # `planbot eval` lives in evals/, which adapters/ does not import: it registers itself as a plugin.
+    main.add_command(_plugin.load(), name=_plugin.name)
 main.add_command(reviewer_group)
 main.add_command(purge_command)
 

@@ -7,16 +7,14 @@ import sys
 import click
 
 from bot.errors import PlanBotError
-from bot.settings import Settings
+from bot.settings import Settings, settings_of
 
 
 def settings_from(ctx: click.Context) -> Settings:
     """Under `planbot` the parent group built the settings; standalone (tests) build them here."""
-    if isinstance(ctx.obj, Settings):
-        return ctx.obj
     try:
-        return Settings()
-    except (PlanBotError, ValueError) as exc:
+        return settings_of(ctx.obj)
+    except PlanBotError as exc:
         raise click.ClickException(f"invalid settings: {exc}") from exc
 
 

@@ -83,7 +83,8 @@ def reviewer_disable(ctx: click.Context, name: str) -> None:
               help="Delete answers older than this many days. Default: PLANBOT_RETENTION_DAYS (365).")
 @click.pass_context
 def purge_command(ctx: click.Context, days: int | None) -> None:
-    """Delete logged answers (with their feedback) and finished webhook events older than the retention."""
+    """Delete logged answers (with their feedback) and finished webhook events older than the retention,
+    and the 基本計画 document versions other than the current one."""
     from bot.store.answer_log import AnswerLog
 
     settings = settings_from(ctx)
@@ -96,3 +97,6 @@ def purge_command(ctx: click.Context, days: int | None) -> None:
     finally:
         database.dispose()
     click.echo(f"purged {removed} answers older than {keep} days")
+    from adapters.cli_index import purge_versions_command
+
+    purge_versions_command(settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -45,10 +46,11 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def run_child(data_dir: str, rounds: int) -> dict[str, float]:
-    """One fresh process: import, build (or open) the index, answer."""
+def run_child(data_dir: str, rounds: int, code_dir: str | None = None) -> dict[str, float]:
+    """One fresh process: import, build (or open) the index, answer. `code_dir`: another checkout's code."""
+    env = {**os.environ, "PYTHONPATH": code_dir} if code_dir else None
     out = subprocess.run([sys.executable, "-c", CHILD, data_dir, QUESTIONS[0], json.dumps(QUESTIONS), str(rounds)],
-                         check=True, capture_output=True, text=True)
+                         check=True, capture_output=True, text=True, env=env, cwd=code_dir)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -62,26 +64,40 @@ def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--against", metavar="CHECKOUT", help="another checkout (e.g. an old commit's worktree) "
+                        "measured in the same run, shown side by side with the ratio new/old")
     args = parser.parse_args()
+    columns = [figures(None, args.rounds)]
+    if args.against:
+        columns.append(figures(args.against, args.rounds))
+    width = max(len(name) for name, _, _ in columns[0])
+    print(f"{'':<{width}}  {'this checkout':>14}" + (f"  {'--against':>14}  {'ratio':>6}" if args.against else ""))
+    for i, (name, value, unit) in enumerate(columns[0]):
+        line = f"{name:<{width}}  {value:>11.2f} {unit:<2}"
+        if args.against:
+            other = columns[1][i][1]
+            line += f"  {other:>11.2f} {unit:<2}  {value / other if other else float('nan'):>6.2f}"
+        print(line)
+
+
+def figures(code_dir: str | None, rounds: int) -> list[tuple[str, float, str]]:
+    """Cold and warm figures of one checkout, each in a fresh data dir and fresh processes."""
     with tempfile.TemporaryDirectory() as data_dir:
-        print("cold start, empty data dir (builds the index) …", file=sys.stderr)
-        cold = run_child(data_dir, 0)
-        print("cold start, index already built, then warm answers …", file=sys.stderr)
-        warm = run_child(data_dir, args.rounds)
+        print(f"[{code_dir or 'this checkout'}] cold start, empty data dir (builds the index) …", file=sys.stderr)
+        cold = run_child(data_dir, 0, code_dir)
+        print(f"[{code_dir or 'this checkout'}] index built; cold start, then warm answers …", file=sys.stderr)
+        warm = run_child(data_dir, rounds, code_dir)
     lat = warm["latencies_ms"]
     assert isinstance(lat, list)
-    rows = [
-        ("index build (82 nodes, empty dir)", f"{cold['build_s']:.2f} s"),
-        ("cold start → first answer, empty dir", f"{cold['cold_first_answer_s']:.2f} s"),
-        ("cold start → first answer, index exists", f"{warm['cold_first_answer_s']:.2f} s"),
-        ("  of which imports", f"{warm['import_s']:.2f} s"),
-        (f"warm answer latency p50 (n={len(lat)})", f"{statistics.median(lat):.1f} ms"),
-        ("warm answer latency p95", f"{percentile(lat, 95):.1f} ms"),
-        ("peak RSS", f"{warm['peak_rss_mb']:.0f} MB"),
+    return [
+        ("index build, empty dir", cold["build_s"], "s"),
+        ("cold start → first answer, empty dir", cold["cold_first_answer_s"], "s"),
+        ("cold start → first answer, index exists", warm["cold_first_answer_s"], "s"),
+        ("  of which imports", warm["import_s"], "s"),
+        (f"warm answer latency p50 (n={len(lat)})", statistics.median(lat), "ms"),
+        ("warm answer latency p95", percentile(lat, 95), "ms"),
+        ("peak RSS", warm["peak_rss_mb"], "MB"),
     ]
-    width = max(len(r[0]) for r in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
 
 
 if __name__ == "__main__":

@@ -102,3 +102,35 @@ def render_plain(answer: Answer) -> str:
     label = "Sources" if answer.text.isascii() or answer.text.startswith(("Here", "The ")) else "出典"
     lines = "\n".join(f"・{c.id} {c.path}" for c in answer.citations)
     return f"{answer.text}\n\n{label}:\n{lines}"
+
+
+def clarify_text(tree: PlanTree, candidates: list[str], language: Language) -> str:
+    """「次のどれについてですか？」 and the numbered candidates, each with its place in the plan."""
+    lines = "\n".join(f"{n}. {tree[c].label}（{_where(tree, c)}）" if _where(tree, c) else f"{n}. {tree[c].label}"
+                      for n, c in enumerate(candidates, start=1))
+    if language == "en":
+        return f"Which of these do you mean?\n{lines}\nPlease choose one, or ask again in other words."
+    return f"次のどれについてですか？\n{lines}\n番号ではなく、知りたい内容をもう一度送っていただいても大丈夫です。"
+
+
+def nearest_topics_text(tree: PlanTree, candidates: list[str], language: Language) -> str:
+    """The line offered under a refusal so it is never a dead end."""
+    names = "、".join(f"「{tree[c].label}」" for c in candidates)
+    if not names:
+        return ""
+    if language == "en":
+        return f"Nearest topics in the plan: {names}."
+    return f"計画の中で近い話題：{names}"
+
+
+def term_quote_text(quotes: list[tuple[str, str, str]], tree: PlanTree, language: Language) -> str:
+    """Where named plan terms stand, quoting the line: (term, node id, line)."""
+    if language == "en":
+        return "\n".join(f"“{term}” stands in the plan at {tree[node].label}: 「{line}」"
+                         for term, node, line in quotes)
+    return "\n".join(f"「{term}」は計画の「{tree[node].label}」に、次のとおり書かれています：「{line}」"
+                     for term, node, line in quotes)
+
+
+def _where(tree: PlanTree, node_id: str) -> str:
+    return " › ".join(n.label for n in tree.ancestors(node_id)[:-1])

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
+from knowledge.errors import ConfigError, EmbeddingError, IndexBuildError, PlanBotError, PlanParseError
 
-class PlanBotError(Exception):
-    """Base of every error planbot raises on purpose."""
-
-
-class PlanParseError(PlanBotError):
-    """The plan source does not parse, or its totals differ from the ones the document states."""
-
-
-class IndexBuildError(PlanBotError):
-    """The Chroma index could not be opened, built or queried."""
-
-
-class EmbeddingError(PlanBotError):
-    """The embedding model could not be loaded or failed on input."""
+__all__ = [
+    "APOLOGY_EN", "APOLOGY_JA", "ConfigError", "DeliveryError", "EmbeddingError", "IndexBuildError", "LLMError",
+    "PlanBotError", "PlanParseError", "StorageError",
+]
 
 
 class LLMError(PlanBotError):
@@ -36,10 +27,6 @@ class DeliveryError(PlanBotError):
     def __init__(self, message: str, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
-
-
-class ConfigError(PlanBotError):
-    """Settings are missing, malformed or unsafe for the environment."""
 
 
 #: The one sentence a user sees when something went wrong inside planbot.

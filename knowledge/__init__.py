@@ -2,8 +2,12 @@
 
 from pathlib import Path
 
+_HERE = Path(__file__).parent
 #: The city's own text, copied verbatim from shared/plan.
-PLAN_SOURCE = Path(__file__).with_name("aomori-sogo-keikaku-taikeizu.txt")
-SYNONYMS_FILE = Path(__file__).with_name("synonyms.tsv")
-NODE_KEYWORDS_FILE = Path(__file__).with_name("node_keywords.tsv")
-OFF_TOPIC_FILE = Path(__file__).with_name("off_topic_examples.tsv")
+PLAN_SOURCE = _HERE / "aomori-sogo-keikaku-taikeizu.txt"
+SYNONYMS_FILE = _HERE / "synonyms.tsv"
+NODE_KEYWORDS_FILE = _HERE / "node_keywords.tsv"
+NODE_EXAMPLES_FILE = _HERE / "node_examples.tsv"
+MESSAGE_KINDS_FILE = _HERE / "message_kinds.tsv"
+PILLAR_NAMES_FILE = _HERE / "pillar_names.tsv"
+EXAMPLE_QUESTIONS_FILE = _HERE / "example_questions.tsv"

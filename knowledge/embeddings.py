@@ -15,7 +15,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings as LangChainEmbeddingsBase
 
-from bot.errors import EmbeddingError
+from knowledge.errors import EmbeddingError
 
 
 class Embedder(Protocol):

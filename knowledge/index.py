@@ -1,4 +1,6 @@
-"""The plan in Chroma: one document per node, ids from source + content hash, idempotent re-indexing."""
+"""The plan in Chroma, several vectors per node (its text, its items, its everyday words and example
+questions), ids from source + content hash, idempotent re-indexing. Chroma is the store of record; queries
+are served from a matrix loaded from it, which is faster than a Chroma query over a few hundred vectors."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +22,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
-from bot.errors import IndexBuildError
-from bot.settings import Settings
 from knowledge.embeddings import ChromaEmbeddingFunction, Embedder
+from knowledge.errors import IndexBuildError
 from knowledge.tree import PlanTree
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,23 @@ Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
+class IndexLocation:
+    """Where the index lives: a Chroma server (`chroma_host`) or an embedded one under `data_dir`."""
+
+    data_dir: Path
+    collection_name: str = "aomori_plan"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    @property
+    def index_dir(self) -> Path:
+        """The embedded Chroma folder."""
+        return self.data_dir / "chroma"
+
+
+@dataclass(frozen=True)
 class IndexReport:
-    """What one indexing run did."""
+    """What one indexing run did (counted in vectors)."""
 
     total: int
     added: int
@@ -39,27 +55,27 @@ class IndexReport:
     unchanged: int
 
 
-def open_client(settings: Settings) -> ClientAPI:
-    """Chroma's own server when `CHROMA_HOST` is set, else a persistent client under the data dir."""
+def open_client(location: IndexLocation) -> ClientAPI:
+    """Chroma's own server when `chroma_host` is set, else a persistent client under the data dir."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     try:
-        if settings.chroma_host:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+        if location.chroma_host:
+            return chromadb.HttpClient(host=location.chroma_host, port=location.chroma_port,
                                        settings=chroma_settings)
-        settings.index_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+        location.index_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(location.index_dir), settings=chroma_settings)
     except Exception as exc:
         raise IndexBuildError(f"cannot open the Chroma index ({type(exc).__name__})") from exc
 
 
 @contextmanager
-def index_lock(settings: Settings) -> Iterator[None]:
+def index_lock(location: IndexLocation) -> Iterator[None]:
     """Serialise index building between processes on this machine (two workers starting at once).
 
     Against a Chroma server, content-addressed ids make concurrent upserts converge on one copy anyway.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock_path: Path = settings.data_dir / "index.lock"
+    location.data_dir.mkdir(parents=True, exist_ok=True)
+    lock_path: Path = location.data_dir / "index.lock"
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -68,10 +84,16 @@ def index_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def indexed_text(tree: PlanTree, node_id: str, keywords: Mapping[str, str] | None = None) -> str:
-    """What is indexed for a node: its text with breadcrumb, then its everyday words if any."""
-    extra = (keywords or {}).get(node_id, "")
-    return f"{tree.document_text(node_id)}\n{extra}" if extra else tree.document_text(node_id)
+def node_vectors(tree: PlanTree, node_id: str, extras: Sequence[str] = ()) -> list[str]:
+    """The texts embedded for a node, each its own vector: its document, each item of a section, then the
+    extra texts (everyday words, example questions). A node scores by its best-matching vector."""
+    texts = [tree.document_text(node_id), *tree[node_id].items, *extras]
+    return list(dict.fromkeys(t for t in texts if t.strip()))
+
+
+def lexical_text(tree: PlanTree, node_id: str, extras: Sequence[str] = ()) -> str:
+    """What BM25 indexes for a node: its document and its extra texts in one."""
+    return "\n".join([tree.document_text(node_id), *extras])
 
 
 def chunk_id(tree: PlanTree, node_id: str, document: str) -> str:
@@ -81,7 +103,7 @@ def chunk_id(tree: PlanTree, node_id: str, document: str) -> str:
 
 
 def node_metadata(tree: PlanTree, node_id: str) -> dict[str, Any]:
-    """Metadata Chroma keeps beside each document: node id, kind, and its pillar/policy/measure."""
+    """Metadata Chroma keeps beside each vector: node id, kind, and its pillar/policy/measure."""
     node = tree[node_id]
     meta: dict[str, Any] = {"node_id": node_id, "kind": node.kind, "title": node.title,
                             "path": tree.breadcrumb(node_id), "source_sha256": tree.source_sha256}
@@ -92,36 +114,38 @@ def node_metadata(tree: PlanTree, node_id: str) -> dict[str, Any]:
     return meta
 
 
-def open_index(settings: Settings, tree: PlanTree, embedder: Embedder, progress: Progress | None = None,
-               keywords: Mapping[str, str] | None = None) -> PlanIndex:
+def open_index(location: IndexLocation, tree: PlanTree, embedder: Embedder, progress: Progress | None = None,
+               extras: Mapping[str, Sequence[str]] | None = None) -> PlanIndex:
     """Open the index and bring it up to date with the tree.
 
     An embedded index that cannot be opened or synced (deleted files, a corrupt database) is moved aside
     and rebuilt from the plan source: the index is derived data, the plan text is the truth.
     """
     try:
-        index = PlanIndex(open_client(settings), embedder, settings.collection_name)
-        index.sync(tree, progress, keywords)
+        index = PlanIndex(open_client(location), embedder, location.collection_name)
+        index.sync(tree, progress, extras)
         return index
     except IndexBuildError:
-        if settings.chroma_host or not settings.index_dir.exists():
+        if location.chroma_host or not location.index_dir.exists():
             raise
-        broken = settings.index_dir.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        broken = location.index_dir.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}")
         log.warning("the embedded index is unusable; moving it to %s and rebuilding", broken)
         shutil.rmtree(broken, ignore_errors=True)
-        settings.index_dir.rename(broken)
+        location.index_dir.rename(broken)
         # Chroma caches one system per path in the process; the broken one must go before reopening.
         SharedSystemClient.clear_system_cache()
-    index = PlanIndex(open_client(settings), embedder, settings.collection_name)
-    index.sync(tree, progress, keywords)
+    index = PlanIndex(open_client(location), embedder, location.collection_name)
+    index.sync(tree, progress, extras)
     return index
 
 
 class PlanIndex:
-    """The Chroma collection holding the plan's nodes."""
+    """The Chroma collection holding the plan's vectors, and the matrix queries are served from."""
 
     def __init__(self, client: ClientAPI, embedder: Embedder, collection_name: str) -> None:
         self._embedder = embedder
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._owners: list[str] = []
         try:
             # Always pass our function: without it Chroma falls back to its default, which downloads a model.
             self.collection: Collection = client.get_or_create_collection(
@@ -133,46 +157,62 @@ class PlanIndex:
             raise IndexBuildError(f"cannot open collection {collection_name!r} ({type(exc).__name__})") from exc
 
     def sync(self, tree: PlanTree, progress: Progress | None = None,
-             keywords: Mapping[str, str] | None = None) -> IndexReport:
-        """Make the collection hold exactly the tree's nodes; unchanged nodes are not re-embedded.
-
-        `keywords` (everyday words per node) are embedded with the node's text to help find it.
-        """
-        texts = {n.id: indexed_text(tree, n.id, keywords) for n in tree}
-        wanted = {chunk_id(tree, node_id, text): node_id for node_id, text in texts.items()}
+             extras: Mapping[str, Sequence[str]] | None = None) -> IndexReport:
+        """Make the collection hold exactly the tree's vectors; unchanged ones are not re-embedded."""
+        wanted: dict[str, tuple[str, str]] = {}
+        for node in tree:
+            for text in node_vectors(tree, node.id, (extras or {}).get(node.id, ())):
+                wanted[chunk_id(tree, node.id, text)] = (node.id, text)
         try:
             existing = set(self.collection.get(include=[])["ids"])
             stale = sorted(existing - wanted.keys())
             missing = [cid for cid in wanted if cid not in existing]
             if stale:
                 self.collection.delete(ids=stale)
-            for done, start in enumerate(range(0, len(missing), 16), start=1):
-                batch = missing[start:start + 16]
-                documents = [texts[wanted[cid]] for cid in batch]
+            for start in range(0, len(missing), 32):
+                batch = missing[start:start + 32]
+                documents = [wanted[cid][1] for cid in batch]
                 self.collection.upsert(
                     ids=batch, documents=documents,
                     embeddings=list(self._embedder.embed_passages(documents)),
-                    metadatas=[node_metadata(tree, wanted[cid]) for cid in batch],
+                    metadatas=[node_metadata(tree, wanted[cid][0]) for cid in batch],
                 )
                 if progress:
-                    progress(min(done * 16, len(missing)), len(missing), "embedding plan nodes")
+                    progress(min(start + 32, len(missing)), len(missing), "embedding plan nodes")
+            self._load_matrix()
         except IndexBuildError:
             raise
         except Exception as exc:
             raise IndexBuildError(f"indexing failed ({type(exc).__name__})") from exc
         return IndexReport(len(wanted), len(missing), len(stale), len(wanted) - len(missing))
 
-    def dense_scores(self, query_vector: np.ndarray, limit: int) -> dict[str, float]:
-        """Cosine similarity of the query to the `limit` nearest nodes, by node id."""
-        try:
-            result = self.collection.query(query_embeddings=[query_vector], n_results=limit,
-                                           include=["metadatas", "distances"])
-        except Exception as exc:
-            raise IndexBuildError(f"index query failed ({type(exc).__name__})") from exc
-        metadatas = (result.get("metadatas") or [[]])[0]
-        distances = (result.get("distances") or [[]])[0]
-        return {str(m["node_id"]): 1.0 - float(d) for m, d in zip(metadatas, distances, strict=True)}
+    def _load_matrix(self) -> None:
+        stored = self.collection.get(include=["embeddings", "metadatas"])
+        embeddings = stored.get("embeddings")
+        metadatas = stored.get("metadatas") or []
+        if embeddings is None or not len(embeddings):
+            self._matrix, self._owners = np.zeros((0, 0), dtype=np.float32), []
+            return
+        matrix = np.asarray(embeddings, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        self._matrix = (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+        self._owners = [str(m["node_id"]) for m in metadatas]
+
+    def dense_scores(self, query_vector: np.ndarray) -> dict[str, float]:
+        """Cosine similarity of the query to every node: the best of the node's vectors."""
+        if not self._owners:
+            raise IndexBuildError("the index holds no vectors")
+        similarities = self._matrix @ np.asarray(query_vector, dtype=np.float32)
+        best: dict[str, float] = {}
+        for owner, similarity in zip(self._owners, similarities.tolist(), strict=True):
+            if similarity > best.get(owner, -2.0):
+                best[owner] = similarity
+        return best
 
     def count(self) -> int:
-        """How many documents the collection holds."""
+        """How many plan nodes the index holds vectors for."""
+        return len(set(self._owners))
+
+    def vector_count(self) -> int:
+        """How many vectors the collection holds."""
         return int(self.collection.count())

@@ -15,8 +15,8 @@ import bm25s
 import numpy as np
 from sudachipy import Dictionary, SplitMode
 
-from bot.errors import ConfigError
 from knowledge import SYNONYMS_FILE
+from knowledge.errors import ConfigError
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
@@ -172,3 +172,17 @@ def load_node_keywords(path: Path, known_ids: Iterable[str]) -> dict[str, str]:
             raise ConfigError(f"{path.name}:{number}: unknown node id {node_id!r} or no words")
         keywords[node_id] = words.strip()
     return keywords
+
+
+def load_node_texts(path: Path, known_ids: Iterable[str]) -> dict[str, list[str]]:
+    """`node_id<TAB>text` lines (several per node allowed) → texts per node id; unknown ids are an error."""
+    known = set(known_ids)
+    texts: dict[str, list[str]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        node_id, _, text = line.partition("\t")
+        if node_id.strip() not in known or not text.strip():
+            raise ConfigError(f"{path.name}:{number}: unknown node id {node_id!r} or no text")
+        texts.setdefault(node_id.strip(), []).append(text.strip())
+    return texts

@@ -8,8 +8,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import PlanParseError
 from knowledge import PLAN_SOURCE
+from knowledge.errors import PlanParseError
 from knowledge.tree import CIRCLED, SECTION_IDS, PlanNode, PlanTree
 
 HEADINGS = {"諸課題": "challenges", "基本視点": "viewpoints", "基本構想": "concept",

