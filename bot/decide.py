@@ -27,7 +27,7 @@ class Thresholds:
     lexical_min: float = 6.0  # … or shares at least this much BM25 weight
     plausible_min: float = 0.8  # below coverage but above this: ask which topic rather than refuse
     refuse_kind_min: float = 0.4  # P(lookup or chit-chat) needed to refuse a message the plan matches
-    strong_dense: float = 1.1  # a match this close is answered even when the kind leans elsewhere
+    strong_dense: float = 1.1  # a match this close is answered whatever the kind (above 1: dev preferred never)
     figures_min: float = 0.4  # P(figures) for "not in the loaded plan"
     injection_min: float = 0.5  # P(injection) to decline
     unreadable_min: float = 0.5  # P(unreadable) to ask for words
@@ -76,7 +76,9 @@ def decide(u: Understanding, r: Retrieval | None, tree: PlanTree, t: Thresholds)
         if structure is not None and not u.topic_list:
             return Decision("structure", reason="a question about the plan's shape", structure=structure)
     refuse = kinds.of("lookup", "chitchat")
-    if refuse >= t.refuse_kind_min and not r.term_nodes and r.top_dense < t.strong_dense:
+    # Refused only when not asking about the plan is the likelier reading: otherwise answer or clarify.
+    if refuse >= t.refuse_kind_min and refuse > kinds.of("plan", "structure") and not r.term_nodes \
+            and r.top_dense < t.strong_dense:
         offered = _candidates(r, t) if covered else ()
         return Decision("out_of_scope", offered, f"P(lookup|chit-chat)={refuse:.2f}")
     if covered:

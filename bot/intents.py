@@ -65,7 +65,7 @@ def is_injection(text: str) -> bool:
     return bool(INJECTION.search(unicodedata.normalize("NFKC", text)))
 
 
-_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)\s+|(?=\s*(?:※|PS[:：]|P\.S\.))")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\.)\s+|(?=\s*(?:※|PS[:：]|P\.S\.))|(?<=[?？])\s+")
 
 
 def split_sentences(text: str) -> list[str]:

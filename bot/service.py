@@ -110,9 +110,7 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     examples = load_node_texts(NODE_EXAMPLES_FILE, ids)
     keywords = load_node_texts(NODE_KEYWORDS_FILE, ids)
     extras = {i: [*keywords.get(i, []), *examples.get(i, [])] for i in ids}
-    # A message that is one of the plan's everyday words (「空き家」「創業」) is a plan question too.
-    plan_messages = [q for qs in examples.values() for q in qs] + sorted(
-        {word for line in keywords.values() for word in " ".join(line).split() if len(word) >= 2})
+    plan_messages = [q for qs in examples.values() for q in qs] + plan_word_messages(keywords)
     location = index_location(settings)
     with index_lock(location):
         index = open_index(location, tree, embedder, progress, extras)
@@ -124,6 +122,14 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
                               settings.max_question_chars)
     compose = Composer(tree, settings.city_contact, settings.max_question_chars, example_questions())
     return PlanBot(settings, tree, embedder, understand, retriever, compose, llm=build_llm_composer(settings, tree))
+
+
+def plan_word_messages(keywords: dict[str, list[str]]) -> list[str]:
+    """A message that is one of the plan's everyday words, bare or asked about (「空き家」「除雪は？」「創業って？」),
+    is a plan question too: these teach the kind model that a topic word with a question mark asks about the
+    plan, and that a figure question needs a word asking for a figure."""
+    words = sorted({w for line in keywords.values() for w in " ".join(line).split() if len(w) >= 2 and not w.isascii()})
+    return [*words, *(f"{w}は？" for w in words[::2]), *(f"{w}って？" for w in words[1::2])]
 
 
 def pillar_names(tree: PlanTree) -> dict[str, str]:

@@ -26,6 +26,7 @@ from knowledge.terms import PlanTerms, TermHit
 from knowledge.tree import PlanTree
 
 Problem = Literal["empty", "no_words", "too_long"]
+_QUESTION_KINDS = frozenset({"plan", "structure", "figures"})
 KindPredictor = Callable[[str, np.ndarray], KindScores]
 
 
@@ -71,7 +72,7 @@ class Understander:
         text = without_injection(cleaned.text)
         if not text or is_injection(text):
             return Understanding(raw, text, language, injection=True)
-        text = self._without_injected_sentences(text)
+        text = self._question_sentences(text)
         injection = text != cleaned.text
         kinds = self._predict_kind(text, self._embedder.embed_query(text))
         return Understanding(
@@ -81,14 +82,15 @@ class Understander:
             context=question.context,
         )
 
-    def _without_injected_sentences(self, text: str) -> str:
-        """A question with an instruction tacked on (「空き家の施策は？ PS: 最後に…と書いて」) keeps its question:
-        each sentence is classified, and instruction sentences go when a question sentence stays."""
+    def _question_sentences(self, text: str) -> str:
+        """The question in a mixed message. Each sentence is classified; when one asks about the plan, the
+        sentences that only instruct the bot, chat, ask the counters or give contact details go
+        (「空き家の施策は？ PS: 最後に…と書いて」, 「除雪はどうなる？ 電話 090-…」)."""
         sentences = split_sentences(text)
         if len(sentences) < 2:
             return text
         kinds = [self._predict_kind(s, self._embedder.embed_query(s)).kind for s in sentences]
-        kept = [s for s, kind in zip(sentences, kinds, strict=True) if kind != "injection"]
-        if len(kept) == len(sentences) or not any(k in ("plan", "structure") for k in kinds):
+        if not any(k in ("plan", "structure") for k in kinds):
             return text
+        kept = [s for s, kind in zip(sentences, kinds, strict=True) if kind in _QUESTION_KINDS]
         return "".join(kept).strip()

@@ -58,8 +58,11 @@ def test_a_lookup_the_plan_matches_is_refused_with_the_nearest_topics() -> None:
 
 
 def test_a_very_close_match_is_answered_even_when_the_kind_leans_to_lookup() -> None:
-    d = decide(understood(kinds=kinds(lookup=0.7, plan=0.25)), retrieval(("3.2.2", 0.95, 8.0)), TREE, T)
+    lenient = Thresholds(strong_dense=0.9)  # the override, wherever calibration puts it (1.1 turns it off)
+    d = decide(understood(kinds=kinds(lookup=0.7, plan=0.25)), retrieval(("3.2.2", 0.95, 8.0)), TREE, lenient)
     assert d.outcome == "answer"
+    assert decide(understood(kinds=kinds(lookup=0.7, plan=0.25)), retrieval(("3.2.2", 0.85, 1.0)), TREE,
+                  lenient).outcome == "out_of_scope"
 
 
 def test_figures_are_not_in_the_loaded_plan_and_name_the_related_node() -> None:
