@@ -47,6 +47,7 @@ class AnswerLog:
             fallback_reason=answer.fallback_reason,
             token_usage=dict(answer.token_usage),
             approved_answer_id=answer.approved_answer_id,
+            plan_version=answer.plan_version[:200] if answer.plan_version else None,
         )
         try:
             with self.database.session() as session:
