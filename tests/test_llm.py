@@ -286,8 +286,8 @@ def test_configured_openai_compatible_endpoint_end_to_end(
     url, handler = completions_server
     composer = build_llm_composer(configured(settings, llm="openai:local-model", openai_base_url=url,
                                              llm_timeout_s=0.5), planbot.tree)
-    bot = PlanBot(planbot.settings, planbot.tree, planbot.embedder, planbot.retriever, planbot.thresholds,
-                  llm=composer)
+    bot = PlanBot(planbot.settings, planbot.tree, planbot.embedder, planbot.understand, planbot.retriever,
+                  planbot.compose, planbot.thresholds, llm=composer)
     answer = bot.ask(Question(SNOW))
     assert (answer.mode, answer.model, [c.id for c in answer.citations]) == ("llm", "openai:local-model", ["3.2.2"])
     assert "5.5.5" not in answer.text
