@@ -58,9 +58,17 @@ def index_build_s(data_dir: Path) -> float:
     return round(time.perf_counter() - started, 2)
 
 
+BENCH_API_TOKEN = "bench-api-token-0123456789"
+
+
 def answer_latency(env: dict[str, str], rounds: int) -> dict[str, Any]:
-    """p50/p95 of POST /api/ask over QUESTIONS x rounds against a server started with `env`."""
-    with planbot_serve(env, timeout_s=600) as server, httpx.Client(timeout=60) as client:
+    """p50/p95 of POST /api/ask over QUESTIONS x rounds against a server started with `env`.
+
+    As a trusted backend (bearer token): an open /api/ask is limited per client address.
+    """
+    env = {**env, "PLANBOT_API_TOKEN": BENCH_API_TOKEN}
+    headers = {"authorization": f"Bearer {BENCH_API_TOKEN}"}
+    with planbot_serve(env, timeout_s=600) as server, httpx.Client(timeout=60, headers=headers) as client:
         client.post(f"{server.url}/api/ask", json={"question": QUESTIONS[0]})
         latencies = []
         for _ in range(rounds):

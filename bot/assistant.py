@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, replace
 
 from bot.compose import citations_for
+from bot.contacts import Contact, ContactBook
 from bot.intents import clean_question, detect_language
 from bot.service import PlanBot
 from bot.store.answer_log import AnswerLog
@@ -36,12 +37,18 @@ class Assistant:
     """Question in, logged answer out. Thread-safe; never raises for a user's input."""
 
     def __init__(self, planbot: PlanBot, answer_log: AnswerLog, limiter: RateLimiter,
-                 approved: ApprovedAnswers) -> None:
+                 approved: ApprovedAnswers, contacts: ContactBook | None = None) -> None:
         self.planbot = planbot
         self.answer_log = answer_log
         self.limiter = limiter
         self.approved = approved
         self.salt = planbot.settings.user_hash_salt
+        settings = planbot.settings
+        self.contacts = contacts or ContactBook.load(settings.contacts_file, settings.city_contact)
+
+    def contact_for(self, answer: Answer) -> Contact:
+        """Who to ask about this answer: the most specific contact of its citations (or candidates)."""
+        return self.contacts.for_nodes([c.id for c in (*answer.citations, *answer.candidates)])
 
     def user_hash(self, question: Question) -> str | None:
         """The salted hash of the asker's platform id."""
@@ -50,7 +57,7 @@ class Assistant:
     def answer(self, question: Question, event_key: str | None = None) -> LoggedAnswer:
         """Answer and log one question."""
         user_hash = self.user_hash(question)
-        answer = self._answer(question, user_hash)
+        answer = self._with_contact(self._answer(question, user_hash))
         answer_id = self.answer_log.record(question, answer, user_hash, event_key)
         return LoggedAnswer(answer, answer_id, user_hash)
 
@@ -70,6 +77,14 @@ class Assistant:
         if approved is not None:
             return replace(approved, latency_ms=(time.perf_counter() - started) * 1000)
         return self.planbot.ask(question)
+
+    def _with_contact(self, answer: Answer) -> Answer:
+        # The core points to the city-wide contact; the contacts file may know the department.
+        contact = self.contact_for(answer)
+        fallback = self.contacts.fallback.department
+        if contact.node_id is None or fallback not in answer.text:
+            return answer
+        return replace(answer, text=answer.text.replace(fallback, contact.display))
 
     def _approved(self, question: Question) -> Answer | None:
         cleaned = clean_question(question.text or "", self.planbot.settings.max_question_chars)

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         validation_alias=_env("PLANBOT_CITY_CONTACT"),
     )
 
+    # Node id → department, phone, URL (tab-separated); unset: knowledge/contacts.tsv.
+    contacts_file: Path | None = Field(default=None, validation_alias=_env("PLANBOT_CONTACTS_FILE"))
+    # After 👎 on LINE, the user's next free-text message within this many minutes is the note.
+    feedback_note_minutes: float = Field(default=5.0, gt=0, validation_alias=_env("PLANBOT_FEEDBACK_NOTE_MINUTES"))
+    # `POST /api/ask` without PLANBOT_API_TOKEN (development only): requests per client address per minute.
+    api_rate_limit_per_minute: int = Field(default=20, ge=1, validation_alias=_env("PLANBOT_API_RATE_LIMIT_PER_MINUTE"))
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment != "production":

@@ -61,6 +61,7 @@ def live(planbot: PlanBot, settings: Settings, tmp_path_factory: pytest.TempPath
     with FakeLineApi(LINE_TOKEN).running() as fake_line, fake_slack_api() as fake_slack:
         fuzz_settings = settings.model_copy(update={
             "database_url": f"sqlite:///{tmp / 'fuzz.sqlite3'}", "rate_limit_per_minute": 100_000,
+            "api_rate_limit_per_minute": 100_000,
             "line_channel_secret": SecretStr(LINE_SECRET), "line_channel_access_token": SecretStr(LINE_TOKEN),
             "line_api_base_url": fake_line.url, "slack_signing_secret": SecretStr(SLACK_SECRET),
             "slack_bot_token": SecretStr(SLACK_TOKEN), "slack_api_url": fake_slack.api_url})

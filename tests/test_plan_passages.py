@@ -265,8 +265,8 @@ def sample_eval(bot: PlanBot) -> dict[str, float]:
     return {group: sum(results) / len(results) for group, results in groups.items()}
 
 
-# Floors = the rates measured on this sample from MD, PDF and DOCX (passage 7/8, figure present 7/7, figure absent 5/5); a drop is a
-# regression.
+# Floors = the rates measured on this sample from MD, PDF and DOCX (passage 7/8, figure present 7/7,
+# figure absent 5/5); a drop below them is a regression.
 EVAL_FLOORS = {"passage": 0.875, "figure-present": 1.0, "figure-absent": 1.0}
 
 

@@ -122,10 +122,10 @@ def test_filter_correct_reuse_and_export(page: Any, live: LiveApp, seeded: dict[
         page.click("#csv-export")
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert sorted(int(r["id"]) for r in rows) == sorted([seeded[SNOW], seeded[HOSTILE]])
-    snow = next(r for r in rows if int(r["id"]) == seeded[SNOW])
-    assert snow["corrected_answer"] == CORRECTED and snow["corrected_citations"] == "3.2.2 3.2"
-    assert snow["review_status"] == "reviewed" and snow["reviewer"] == REVIEWER and snow["feedback_down"] == "1"
+    assert sorted(int(r["ID"]) for r in rows) == sorted([seeded[SNOW], seeded[HOSTILE]])
+    snow = next(r for r in rows if int(r["ID"]) == seeded[SNOW])
+    assert snow["修正した回答"] == CORRECTED and snow["修正後の引用"] == "3.2.2 3.2"
+    assert snow["状態"] == "確認済み" and snow["担当者"] == REVIEWER and snow["👎の数"] == "1"
     assert page.dialogs == []
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from adapters.review import actions
-from adapters.review.queries import JST, ReviewFilters, dashboard, iter_csv, list_answers
+from adapters.review.export import ANSWER_COLUMNS, AUDIT_COLUMNS, iter_answers_csv, iter_audit_csv
+from adapters.review.queries import CHANNELS, JST, ReviewFilters, dashboard, list_answers
 from bot.settings import Settings
 from bot.store.answer_log import AnswerLog
 from bot.store.db import Database, open_database
@@ -121,26 +122,77 @@ def test_paging(database: Database, tree: PlanTree) -> None:
 
 
 def _csv(database: Database, filters: ReviewFilters, batch: int = 500) -> list[dict[str, str]]:
-    text = "".join(iter_csv(database, filters, batch=batch))
+    text = "".join(iter_answers_csv(database, filters, batch=batch))
     assert text.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(text[1:])))
+    reader = csv.DictReader(io.StringIO(text[1:]))
+    rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == ANSWER_COLUMNS
+    return rows
 
 
-def test_csv_export_holds_every_filtered_row(database: Database, seeded: dict[str, int]) -> None:
+def test_csv_export_holds_every_filtered_row_in_japanese(database: Database, seeded: dict[str, int]) -> None:
     rows = _csv(database, ReviewFilters(answerable=False, per_page=1), batch=1)
-    assert [int(r["id"]) for r in rows] == [seeded["formula"], seeded["ramen"]]
+    assert [int(r["ID"]) for r in rows] == [seeded["formula"], seeded["ramen"]]
     formula, ramen = rows
-    assert formula["question"].startswith("'=HYPERLINK")  # never a live formula in Excel
-    assert ramen["feedback_down"] == "1" and ramen["review_status"] == "flagged" and ramen["reviewer"] == "alice"
-    assert ramen["created_at_jst"] == "2025-01-02T12:00:00+09:00"
+    assert formula["質問"].startswith("'=HYPERLINK")  # never a live formula in Excel
+    assert ramen["👎の数"] == "1" and ramen["状態"] == "要対応" and ramen["担当者"] == "alice"
+    assert ramen["日時（JST）"] == "2025-01-02 12:00:00"  # a layout Excel reads as a date and time
+    assert datetime.strptime(ramen["日時（JST）"], "%Y-%m-%d %H:%M:%S") == datetime(2025, 1, 2, 12, 0)
+    assert ramen["回答できたか"] == "いいえ" and ramen["種別"] == "対象外"
     everything = _csv(database, ReviewFilters())
     assert len(everything) == len(seeded)
-    kids = next(r for r in everything if int(r["id"]) == seeded["kids"])
-    assert kids["citations"] == "2.1.1 3.2.2" and kids["answerable"] == "yes" and kids["channel"] == "slack"
+    kids = next(r for r in everything if int(r["ID"]) == seeded["kids"])
+    assert kids["引用"] == "2.1.1 3.2.2" and kids["回答できたか"] == "はい" and kids["チャネル"] == "Slack"
+    snow = next(r for r in everything if int(r["ID"]) == seeded["snow"])
+    assert snow["👎のメモ"] == "古い情報" and snow["👍の数"] == "1"
+
+
+def test_csv_carries_line_reasons_and_notes(database: Database, seeded: dict[str, int]) -> None:
+    log = AnswerLog(database)
+    assert log.set_feedback(seeded["kids"], "u9", "down", reason="wrong_measure", note="=1+1 違う施策です")
+    kids = next(r for r in _csv(database, ReviewFilters()) if int(r["ID"]) == seeded["kids"])
+    assert kids["👎の理由"] == "違う施策" and kids["👎のメモ"] == "'=1+1 違う施策です"
+
+
+def test_sorting_and_the_corrected_filter(database: Database, seeded: dict[str, int]) -> None:
+    s = seeded
+    assert _ids(database, sort="old") == [s["snow"], s["kids"], s["ramen"], s["percent"], s["formula"]]
+    log = AnswerLog(database)
+    assert log.set_feedback(s["kids"], "u7", "down") and log.set_feedback(s["kids"], "u8", "down")
+    assert _ids(database, sort="down")[:3] == [s["kids"], s["ramen"], s["snow"]]  # 2, then 1 newest first
+    assert _ids(database, corrected="1") == []
+    with database.session() as session:
+        row = session.get(AnswerRecord, s["ramen"])
+        assert row is not None
+        row.corrected_answer = "修正済みの回答"
+    assert _ids(database, corrected="1") == [s["ramen"]]
+    assert ReviewFilters(corrected=True, sort="down").query() == {"corrected": "1", "sort": "down"}
+
+
+def test_every_review_change_is_in_the_audit_trail(database: Database, seeded: dict[str, int]) -> None:
+    ramen = seeded["ramen"]
+    assert actions.set_note(database, ramen, "観光の質問として扱う", "bob")
+    assert actions.set_status(database, ramen, "reviewed", "bob")
+    assert actions.set_status(database, ramen, "reviewed", "bob")  # no change: not an entry
+    trail = actions.audit_for(database, ramen)
+    assert [(a.reviewer, a.field, a.old_value, a.new_value) for a in trail] == [
+        ("alice", "status", "unreviewed", "flagged"),
+        ("bob", "note", None, "観光の質問として扱う"),
+        ("bob", "status", "flagged", "reviewed"),
+    ]
+    assert all(a.changed_at is not None for a in trail)
+    text = "".join(iter_audit_csv(database, ramen))
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert tuple(rows[0]) == AUDIT_COLUMNS
+    assert [(r["担当者"], r["項目"], r["変更前"], r["変更後"]) for r in rows] == [
+        ("alice", "状態", "未確認", "要対応"), ("bob", "メモ", "", "観光の質問として扱う"),
+        ("bob", "状態", "要対応", "確認済み")]
+    everything = list(csv.DictReader(io.StringIO("".join(iter_audit_csv(database))[1:])))
+    assert len(everything) == 4 and everything[0]["回答ID"] == str(seeded["kids"])  # + kids marked reviewed
 
 
 def test_dashboard_figures(database: Database, seeded: dict[str, int], tree: PlanTree) -> None:
-    figures = dashboard(database, tree, date(2025, 1, 1), date(2025, 1, 4))
+    figures = dashboard(database, tree, date(2025, 1, 1), date(2025, 1, 4), CHANNELS)
     assert figures.days == [date(2025, 1, d) for d in (1, 2, 3, 4)]
     assert figures.per_day == {"api": [0, 0, 2, 0], "line": [1, 1, 0, 0], "slack": [0, 1, 0, 0]}
     assert figures.total == 5
@@ -154,6 +206,21 @@ def test_dashboard_figures(database: Database, seeded: dict[str, int], tree: Pla
     assert set(figures.never_asked) == measures - {"3.2.2", "2.1.1"}
     only_first = dashboard(database, tree, date(2025, 1, 1), date(2025, 1, 1))
     assert only_first.total == 1 and only_first.top_measures() == [("3.2.2", 1)]
+
+
+def test_dashboard_leaves_out_api_by_default_and_shows_trends(database: Database, seeded: dict[str, int],
+                                                              tree: PlanTree) -> None:
+    people = dashboard(database, tree, date(2024, 12, 30), date(2025, 2, 2))
+    assert "api" not in people.channels and "api" not in people.per_day and people.total == 3
+    assert [(t.period, t.total, t.refused, t.down) for t in people.weekly] == [("12月30日の週", 3, 1, 2)]
+    line = _log(database, tree, "雪", "line", datetime(2025, 1, 20, 9, 0))
+    assert line
+    people = dashboard(database, tree, date(2024, 12, 30), date(2025, 2, 2))
+    assert [(t.period, t.total) for t in people.weekly] == [("12月30日の週", 3), ("1月20日の週", 1)]
+    assert [(t.period, t.total) for t in people.monthly] == [("2025年1月", 4)]
+    assert people.monthly[0].refused_rate == pytest.approx(0.25)
+    api_only = dashboard(database, tree, date(2025, 1, 1), date(2025, 1, 4), ("api",))
+    assert api_only.total == 2 and api_only.per_day == {"api": [0, 0, 2, 0]}
 
 
 def test_dashboard_without_answers(database: Database, tree: PlanTree) -> None:

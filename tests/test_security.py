@@ -123,12 +123,17 @@ def test_no_secret_in_in_process_logs_even_at_debug(planbot: PlanBot, settings: 
     assert LINE_USER not in text
 
 
+API_TOKEN = "website-backend-token-0123456789"
+
+
 def test_rate_limit_and_length_cap_get_polite_answers(planbot: PlanBot, settings: Settings, tmp_path: Path) -> None:
+    # A trusted backend (bearer token) may name its users; their questions are limited per user.
     limited = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'limit.sqlite3'}",
-                                          "rate_limit_per_minute": 3})
+                                          "rate_limit_per_minute": 3, "api_token": SecretStr(API_TOKEN)})
     with live_app(create_app(limited, planbot=planbot, channels=[])) as live:
         def ask(text: str, user: str) -> dict[str, object]:
-            response = httpx.post(f"{live.url}/api/ask", json={"question": text, "user_id": user}, timeout=60)
+            response = httpx.post(f"{live.url}/api/ask", json={"question": text, "user_id": user}, timeout=60,
+                                  headers={"authorization": f"Bearer {API_TOKEN}"})
             assert response.status_code == 200
             body: dict[str, object] = response.json()
             return body

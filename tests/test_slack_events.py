@@ -99,6 +99,11 @@ def block_of(blocks: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [b for b in blocks if b["type"] == kind]
 
 
+def feedback_block(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The 👍/👎 (and share) buttons."""
+    return next(b for b in block_of(blocks, "actions") if b.get("block_id") == "planbot_feedback")
+
+
 def logged(live: LiveApp) -> list[AnswerRecord]:
     """Every answer the app logged."""
     with live.services.database.session() as session:
@@ -128,7 +133,7 @@ def test_mention_is_answered_in_its_thread_with_citations_and_buttons(live: Live
     assert rows[0].answer_text.splitlines()[0] in sections
     context = " ".join(e["text"] for b in block_of(posted["blocks"], "context") for e in b["elements"])
     assert "3.2.2" in context and "›" in context
-    buttons = block_of(posted["blocks"], "actions")[0]["elements"]
+    buttons = feedback_block(posted["blocks"])["elements"]
     assert {b["action_id"]: b["value"] for b in buttons} == {ACTION_FEEDBACK_UP: str(rows[0].id),
                                                              ACTION_FEEDBACK_DOWN: str(rows[0].id)}
     assert fake.calls_to("chat.postMessage")[0].authorization == "Bearer xoxb-test-token"
@@ -210,7 +215,7 @@ def test_plan_command_answers_ephemerally_and_can_be_shared(live: LiveApp, fake:
     sent = fake.calls_to("response/cmd1")[0].params
     assert sent["response_type"] == "ephemeral" and sent["text"]
     assert "冬の除雪はどうなる？" in json.dumps(sent["blocks"], ensure_ascii=False)
-    buttons = {b["action_id"]: b["value"] for b in block_of(sent["blocks"], "actions")[0]["elements"]}
+    buttons = {b["action_id"]: b["value"] for b in feedback_block(sent["blocks"])["elements"]}
     assert set(buttons) == {ACTION_FEEDBACK_UP, ACTION_FEEDBACK_DOWN, ACTION_SHARE}
     assert fake.calls_to("chat.postMessage") == []
     usage = post_form(live, {"command": "/plan", "text": " ", "user_id": USER, "channel_id": CHANNEL,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import urllib3
 from linebot.v3.messaging import (
@@ -17,6 +17,7 @@ from linebot.v3.messaging import (
     Configuration,
     MessageAction,
     MessagingApi,
+    PostbackAction,
     PushMessageRequest,
     QuickReply,
     QuickReplyItem,
@@ -25,7 +26,7 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 
-from adapters.line.render import LineReply
+from adapters.line.render import LineReply, QuickButton
 from bot.errors import DeliveryError
 from bot.settings import Settings
 
@@ -36,14 +37,24 @@ TIMEOUT = (3.0, 10.0)
 LOADING_SECONDS = 20
 
 
+def _action(button: QuickButton) -> MessageAction | PostbackAction:
+    if button.data:
+        return PostbackAction(label=button.label, data=button.data, displayText=button.text or None)
+    return MessageAction(label=button.label, text=button.text)
+
+
 def to_line_messages(reply: LineReply) -> list[TextMessage]:
     """SDK text messages; the quick-reply buttons ride on the last one (LINE shows only the last's)."""
     quick = None
     if reply.quick:
-        quick = QuickReply(items=[QuickReplyItem(action=MessageAction(label=b.label, text=b.text))
-                                  for b in reply.quick])
+        quick = QuickReply(items=[QuickReplyItem(action=_action(b)) for b in reply.quick])
     last = len(reply.texts) - 1
     return [TextMessage(text=text, quick_reply=quick if i == last else None) for i, text in enumerate(reply.texts)]
+
+
+def rendered_payload(reply: LineReply) -> dict[str, Any]:
+    """The messages exactly as sent to LINE (for the answer log's "what the user saw")."""
+    return {"line": [message.to_dict() for message in to_line_messages(reply)]}
 
 
 class LineClient:

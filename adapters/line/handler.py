@@ -7,23 +7,35 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from datetime import timedelta
 
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
     GroupSource,
     MessageEvent,
+    PostbackEvent,
     RoomSource,
     Source,
     TextMessageContent,
     UserSource,
 )
 
-from adapters.line.client import LineClient
-from adapters.line.render import LineReply, greeting, render_answer, strip_mentions, text_please
+from adapters.line import postback
+from adapters.line.client import LineClient, rendered_payload
+from adapters.line.render import (
+    LineReply,
+    greeting,
+    reason_buttons,
+    render_answer,
+    strip_mentions,
+    text_please,
+)
 from adapters.services import Services
+from bot.assistant import Assistant
 from bot.errors import DeliveryError
 from bot.store.inbox import InboxItem
+from bot.store.privacy import hash_user, mask_personal_data
 from bot.types import Question
 
 log = logging.getLogger(__name__)
@@ -95,6 +107,8 @@ class LineEventHandler:
         """What to send for this event, or None when the bot stays silent."""
         if isinstance(event, FollowEvent):
             return greeting(self.settings.city_contact)
+        if isinstance(event, PostbackEvent):
+            return self.on_postback(event)
         if not isinstance(event, MessageEvent):
             return None
         content = event.message
@@ -110,12 +124,50 @@ class LineEventHandler:
             self.client.show_loading(user_id)
         return self._answer(content.text, user_id, event_key)
 
-    def _answer(self, text: str, user_id: str | None, event_key: str) -> LineReply:
+    def _assistant(self) -> Assistant:
         assistant = self.services.assistant
         if assistant is None:
             raise DeliveryError("the core is not loaded yet", retryable=True)
+        return assistant
+
+    def _user_hash(self, user_id: str | None) -> str | None:
+        return hash_user(self.settings.user_hash_salt, "line", user_id)
+
+    def _answer(self, text: str, user_id: str | None, event_key: str) -> LineReply:
+        assistant = self._assistant()
+        user_hash = self._user_hash(user_id)
+        if user_hash is not None and self.services.answer_log.take_note(
+                user_hash, event_key, mask_personal_data(text.strip())) is not None:
+            return LineReply((postback.THANKS_NOTE,))
         logged = assistant.answer(Question(text, channel="line", user_id=user_id), event_key=event_key)
-        return render_answer(logged.answer)
+        reply = render_answer(logged.answer, logged.answer_id)
+        if logged.answer_id is not None:
+            self.services.answer_log.set_rendered(logged.answer_id, rendered_payload(reply))
+        return reply
+
+    def on_postback(self, event: PostbackEvent) -> LineReply | None:
+        """👍/👎, why 👎 and 「市役所に問い合わせる」: stored, then acknowledged in the chat."""
+        action = postback.parse_postback(str(event.postback.data or ""))
+        if isinstance(action, postback.ContactRequest):
+            contacts = self._assistant().contacts
+            found = contacts.specific(action.node_id) if action.node_id else None
+            return LineReply(((found or contacts.fallback).card(),))
+        user_hash = self._user_hash(getattr(event.source, "user_id", None))
+        if action is None or user_hash is None:
+            log.info("ignoring a LINE postback the bot did not send")
+            return None
+        log_ = self.services.answer_log
+        window = timedelta(minutes=self.settings.feedback_note_minutes)
+        if isinstance(action, postback.Feedback):
+            if not log_.set_feedback(action.answer_id, user_hash, action.value, note_window=window):
+                return LineReply((postback.EXPIRED,))
+            if action.value == "up":
+                return LineReply((postback.THANKS_UP,))
+            return LineReply((postback.ASK_WHY,), reason_buttons(action.answer_id))
+        if not log_.set_feedback(action.answer_id, user_hash, "down", reason=action.reason, note_window=window):
+            return LineReply((postback.EXPIRED,))
+        minutes = f"{self.settings.feedback_note_minutes:g}"
+        return LineReply((postback.ASK_NOTE.format(minutes=minutes),))
 
     def deliver(self, event: Event, event_key: str, reply: LineReply, resumed: bool = False) -> None:
         """Reply while the token is fresh; otherwise, or if the reply fails, push with a retry key.

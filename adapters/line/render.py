@@ -10,6 +10,16 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from adapters.answer_text import siblings_once
+from adapters.line.postback import (
+    CONTACT_LABEL,
+    HELPFUL_LABEL,
+    REASON_LABELS,
+    WRONG_LABEL,
+    contact_data,
+    feedback_data,
+    reason_data,
+)
 from bot.errors import APOLOGY_JA
 from bot.intents import Language, detect_language
 from bot.types import Answer, Citation
@@ -35,12 +45,25 @@ TEXT_PLEASE = (
 )
 
 
+#: Kinds of answer that offer other topics and the city instead of 👍/👎, so none is a dead end.
+DETOUR_KINDS = frozenset({"clarify", "out_of_scope", "not_in_plan"})
+RATED_KINDS = frozenset({"plan", "structure", "approved"})
+PROVISIONAL_NOTE = {"ja": "※「(仮)」は検討中の仮称です。",
+                    "en": "Note: 「(仮)」 marks a provisional name still under discussion."}
+_PROVISIONAL = re.compile(r"[(（]仮[)）]")
+_SECTION_NUMBER = re.compile(r"\s*[(（](\d)[)）]")
+
+
 @dataclass(frozen=True, slots=True)
 class QuickButton:
-    """One quick-reply button: tapping it sends `text` as the user's next message."""
+    """One quick-reply button: tapping it sends `text` as the user's next message.
+
+    With `data` it is a postback instead: LINE sends `data` to the bot and shows `text` in the chat.
+    """
 
     label: str
     text: str
+    data: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +163,64 @@ def _pieces(text: str, limit: int) -> Iterable[tuple[str, str]]:
             yield separator, line
 
 
+def citizen_source(citation: Citation) -> str:
+    """One source as citizens read it: `3.2.2 柱 › 政策 › 施策`; sections by name, never by internal id
+    (`viewpoints` → 基本視点, `enablers.2` → 政策を実現するために(2) …)."""
+    name = citation.path or citation.title
+    if citation.id[:1].isdigit():
+        return f"{citation.id} {name}".rstrip()
+    return _SECTION_NUMBER.sub(r"(\1)", name) or citation.id
+
+
 def citation_lines(citations: Sequence[Citation], language: Language) -> str:
-    """The citations as a short list: each id with its 柱 › 政策 › 施策 path."""
+    """The citations as a short list: each with its 柱 › 政策 › 施策 path."""
     if not citations:
         return ""
-    lines = [f"・{c.id} {c.path or c.title}".rstrip() for c in citations[:MAX_CITATIONS]]
+    lines = [f"・{citizen_source(c)}" for c in citations[:MAX_CITATIONS]]
     return "\n".join([SOURCES_HEADING[language], *lines])
+
+
+def candidate_question(citation: Citation) -> str:
+    """What tapping a candidate asks; the core resolves an exact title."""
+    return f"「{citation.title or citation.path}」について教えて"
+
+
+def candidate_buttons(candidates: Sequence[Citation]) -> list[QuickButton]:
+    """One button per candidate topic: the label is its title, the tap asks about it."""
+    buttons = []
+    for citation in candidates:
+        title = _SECTION_NUMBER.sub(r"(\1)", citation.title or citation.path) or citation.id
+        buttons.append(QuickButton(shorten(title, MAX_LABEL_UNITS),
+                                   shorten(candidate_question(citation), MAX_QUICK_TEXT_UNITS)))
+    return buttons
+
+
+def feedback_buttons(answer_id: int) -> list[QuickButton]:
+    """👍 and 👎 as postbacks carrying the answer log id."""
+    return [QuickButton(HELPFUL_LABEL, HELPFUL_LABEL, feedback_data(answer_id, "up")),
+            QuickButton(WRONG_LABEL, WRONG_LABEL, feedback_data(answer_id, "down"))]
+
+
+def reason_buttons(answer_id: int) -> tuple[QuickButton, ...]:
+    """Why 👎: 違う施策 / 情報が足りない / 分かりにくい / その他."""
+    return tuple(QuickButton(label, label, reason_data(answer_id, reason)) for reason, label in REASON_LABELS.items())
+
+
+def contact_button(node_id: str | None) -> QuickButton:
+    """「市役所に問い合わせる」: the bot replies with the contact for the answer's topic."""
+    return QuickButton(CONTACT_LABEL, CONTACT_LABEL, contact_data(node_id))
+
+
+def answer_buttons(answer: Answer, answer_id: int | None) -> tuple[QuickButton, ...]:
+    """Detours (candidates + the city) for clarify and refusals; 👍/👎 + related for answers (≤ 13)."""
+    if answer.kind in DETOUR_KINDS:
+        topic = next((c.id for c in (*answer.candidates, *answer.citations)), None)
+        buttons = candidate_buttons(answer.candidates[: MAX_QUICK_REPLIES - 1])
+        buttons += [b for b in quick_buttons(answer.related) if b.text not in {x.text for x in buttons}]
+        return (*buttons[: MAX_QUICK_REPLIES - 1], contact_button(topic))
+    rated = feedback_buttons(answer_id) if answer_id is not None and answer.kind in RATED_KINDS else []
+    related = quick_buttons(answer.related)[: MAX_QUICK_REPLIES - len(rated)]
+    return (*rated, *related)
 
 
 def quick_buttons(questions: Iterable[str]) -> tuple[QuickButton, ...]:
@@ -177,11 +252,16 @@ def fit_messages(body: str, tail: str, language: Language, limit: int = MAX_TEXT
     return (*kept, *tail_chunks)
 
 
-def render_answer(answer: Answer) -> LineReply:
-    """The answer as LINE texts: plain body, the sources list, quick replies from `answer.related`."""
+def render_answer(answer: Answer, answer_id: int | None = None) -> LineReply:
+    """The answer as LINE texts: plain body, the sources list, and quick replies (`answer_buttons`)."""
     language = detect_language(answer.question or answer.text)
-    texts = fit_messages(plain_text(answer.text), citation_lines(answer.citations, language), language)
-    return LineReply(texts or (APOLOGY_JA,), quick_buttons(answer.related))
+    sources = citation_lines(answer.citations, language)
+    measures = [c.title for c in answer.citations if c.id.count(".") == 2]
+    body = plain_text(siblings_once(answer.text, measures) if len(measures) > 1 else answer.text)
+    if _PROVISIONAL.search(f"{body}\n{sources}"):
+        body = f"{body}\n\n{PROVISIONAL_NOTE[language]}"
+    texts = fit_messages(body, sources, language)
+    return LineReply(texts or (APOLOGY_JA,), answer_buttons(answer, answer_id))
 
 
 def greeting(contact: str) -> LineReply:

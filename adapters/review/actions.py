@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.intents import clean_question
 from bot.service import PlanBot
 from bot.store.approved import ApprovedAnswers
 from bot.store.db import Database
-from bot.store.models import AnswerRecord, FeedbackRecord, utcnow
+from bot.store.models import AnswerRecord, ApprovedAnswerRecord, FeedbackRecord, ReviewAudit, utcnow
 from knowledge.tree import PlanTree
 
 STATUS_ACTIONS = {"reviewed": "reviewed", "flag": "flagged", "reopen": "unreviewed"}
@@ -31,6 +32,20 @@ class FeedbackView:
     note: str | None
     user: str
     updated_at: object
+    reason: str | None = None
+
+
+def _audit(session: Session, answer_id: int, reviewer: str, field: str, old: str | None, new: str | None) -> None:
+    """Keep who changed what and when; unchanged values are not a change."""
+    if old != new:
+        session.add(ReviewAudit(answer_id=answer_id, reviewer=reviewer, field=field, old_value=old, new_value=new))
+
+
+def audit_for(database: Database, answer_id: int) -> list[ReviewAudit]:
+    """Every reviewer change on one answer, oldest first."""
+    with database.session() as session:
+        return list(session.scalars(select(ReviewAudit).where(ReviewAudit.answer_id == answer_id)
+                                    .order_by(ReviewAudit.id)))
 
 
 def set_status(database: Database, answer_id: int, action: str, reviewer: str) -> bool:
@@ -42,6 +57,7 @@ def set_status(database: Database, answer_id: int, action: str, reviewer: str) -
         row = session.get(AnswerRecord, answer_id)
         if row is None:
             return False
+        _audit(session, answer_id, reviewer, "status", row.review_status, status)
         row.review_status = status
         row.reviewer = reviewer
         row.reviewed_at = utcnow()
@@ -54,7 +70,9 @@ def set_note(database: Database, answer_id: int, note: str, reviewer: str) -> bo
         row = session.get(AnswerRecord, answer_id)
         if row is None:
             return False
-        row.review_note = note.strip()[:MAX_NOTE_CHARS] or None
+        new_note = note.strip()[:MAX_NOTE_CHARS] or None
+        _audit(session, answer_id, reviewer, "note", row.review_note, new_note)
+        row.review_note = new_note
         row.reviewer = reviewer
         return True
 
@@ -92,6 +110,11 @@ def save_correction(database: Database, approved: ApprovedAnswers, planbot: Plan
     with database.session() as session:
         row = session.get(AnswerRecord, answer_id)
         if row is not None:
+            _audit(session, answer_id, reviewer, "correction", _correction_text(row.corrected_answer,
+                                                                                 row.corrected_citations),
+                   _correction_text(answer_text, citations))
+            _audit(session, answer_id, reviewer, "approved", None, f"承認済み回答 #{approved_id}")
+            _audit(session, answer_id, reviewer, "status", row.review_status, "reviewed")
             row.corrected_answer = answer_text
             row.corrected_citations = citations
             row.reviewer = reviewer
@@ -100,9 +123,24 @@ def save_correction(database: Database, approved: ApprovedAnswers, planbot: Plan
     return approved_id
 
 
+def audit_retired(database: Database, approved_id: int, reviewer: str) -> None:
+    """A retired approved answer shows in the audit trail of the answer it was corrected from."""
+    with database.session() as session:
+        approved = session.get(ApprovedAnswerRecord, approved_id)
+        source = approved.source_answer_id if approved else None
+        if source is not None and session.get(AnswerRecord, source) is not None:
+            _audit(session, source, reviewer, "approved", f"承認済み回答 #{approved_id}", "取り下げ")
+
+
+def _correction_text(text: str | None, citations: list[str] | None) -> str | None:
+    if text is None:
+        return None
+    return f"{text}\n（引用: {' '.join(citations or []) or 'なし'}）"
+
+
 def feedback_for(database: Database, answer_id: int) -> list[FeedbackView]:
     """Every user's feedback on an answer, newest first."""
     with database.session() as session:
         rows = session.scalars(select(FeedbackRecord).where(FeedbackRecord.answer_id == answer_id)
                                .order_by(FeedbackRecord.updated_at.desc())).all()
-        return [FeedbackView(r.value, r.note, r.user_hash[:8], r.updated_at) for r in rows]
+        return [FeedbackView(r.value, r.note, r.user_hash[:8], r.updated_at, r.reason) for r in rows]

@@ -5,12 +5,11 @@ Dates are calendar days in Japan time (the communications team works in JST); th
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
@@ -21,13 +20,9 @@ from knowledge.tree import PlanTree
 JST = timezone(timedelta(hours=9), "JST")
 CHANNELS = ("line", "slack", "api", "cli")
 STATUSES = ("unreviewed", "reviewed", "flagged")
+SORTS = ("new", "old", "down")
 PER_PAGE = 50
 MAX_PAGE = 10_000
-CSV_COLUMNS = (
-    "id", "created_at_jst", "channel", "user_hash", "question", "answer", "citations", "answerable", "kind",
-    "mode", "model", "latency_ms", "feedback_up", "feedback_down", "review_status", "reviewer", "review_note",
-    "corrected_answer", "corrected_citations",
-)
 
 
 @dataclass(frozen=True)
@@ -41,12 +36,15 @@ class ReviewFilters:
     thumbs_down: bool = False
     status: str | None = None
     q: str = ""
+    corrected: bool = False
+    sort: str = "new"
     page: int = 1
     per_page: int = PER_PAGE
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> ReviewFilters:
-        """Parse `?channel=line&from=2025-01-01&to=…&answerable=no&down=1&status=unreviewed&q=…&page=2`."""
+        """Parse `?channel=line&from=2025-01-01&to=…&answerable=no&down=1&status=unreviewed&q=…&corrected=1
+        &sort=down&page=2`."""
         channel = params.get("channel") or None
         status = params.get("status") or None
         answerable = {"yes": True, "no": False}.get(params.get("answerable", ""))
@@ -58,6 +56,8 @@ class ReviewFilters:
             thumbs_down=params.get("down") in ("1", "on", "true"),
             status=status if status in STATUSES else None,
             q=(params.get("q") or "").strip()[:200],
+            corrected=params.get("corrected") in ("1", "on", "true"),
+            sort=str(params.get("sort")) if params.get("sort") in SORTS else "new",
             page=min(max(_int(params.get("page"), 1), 1), MAX_PAGE),
         )
 
@@ -78,6 +78,10 @@ class ReviewFilters:
             params["status"] = self.status
         if self.q:
             params["q"] = self.q
+        if self.corrected:
+            params["corrected"] = "1"
+        if self.sort != "new":
+            params["sort"] = self.sort
         chosen = self.page if page is None else page
         if chosen > 1:
             params["page"] = str(chosen)
@@ -129,7 +133,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(filters: ReviewFilters) -> Select[AnswerRecord]:
+def filtered(filters: ReviewFilters) -> Select[AnswerRecord]:
     stmt = select(AnswerRecord)
     if filters.channel:
         stmt = stmt.where(AnswerRecord.channel == filters.channel)
@@ -143,6 +147,8 @@ def _filtered(filters: ReviewFilters) -> Select[AnswerRecord]:
         stmt = stmt.where(AnswerRecord.feedback_down > 0)
     if filters.status:
         stmt = stmt.where(AnswerRecord.review_status == filters.status)
+    if filters.corrected:
+        stmt = stmt.where(AnswerRecord.corrected_answer.is_not(None))
     if filters.q:
         pattern = _like(filters.q)
         stmt = stmt.where(or_(AnswerRecord.question.ilike(pattern, escape="\\"),
@@ -152,53 +158,58 @@ def _filtered(filters: ReviewFilters) -> Select[AnswerRecord]:
 
 def list_answers(database: Database, filters: ReviewFilters) -> AnswerPage:
     """The filtered answers, newest first, one page of them, with the total count."""
-    stmt = _filtered(filters)
+    stmt = filtered(filters)
     with database.session() as session:
         total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
         page = min(filters.page, max(1, -(-total // filters.per_page)))
-        rows = list(session.scalars(stmt.order_by(AnswerRecord.created_at.desc(), AnswerRecord.id.desc())
+        rows = list(session.scalars(stmt.order_by(*_order(filters.sort))
                                     .offset((page - 1) * filters.per_page).limit(filters.per_page)))
     return AnswerPage(rows, total, page, filters.per_page)
 
 
-def iter_csv(database: Database, filters: ReviewFilters, batch: int = 500) -> Iterator[str]:
-    """The whole filtered list (every page) as CSV text chunks: a BOM for Excel, a header, then rows."""
-    yield "\ufeff" + _csv_line(CSV_COLUMNS)
-    last_id: int | None = None
-    stmt = _filtered(replace(filters, page=1))
-    while True:
-        page_stmt = stmt.order_by(AnswerRecord.id.desc()).limit(batch)
-        if last_id is not None:
-            page_stmt = page_stmt.where(AnswerRecord.id < last_id)
-        with database.session() as session:
-            rows = list(session.scalars(page_stmt))
-        if not rows:
-            return
-        yield "".join(_csv_line(_csv_row(row)) for row in rows)
-        last_id = rows[-1].id
+def _order(sort: str) -> tuple[Any, ...]:
+    if sort == "old":
+        return AnswerRecord.created_at.asc(), AnswerRecord.id.asc()
+    if sort == "down":
+        return AnswerRecord.feedback_down.desc(), AnswerRecord.created_at.desc(), AnswerRecord.id.desc()
+    return AnswerRecord.created_at.desc(), AnswerRecord.id.desc()
 
 
-def _csv_row(row: AnswerRecord) -> tuple[object, ...]:
-    return (
-        row.id, to_jst(row.created_at).isoformat(timespec="seconds"), row.channel, row.user_hash or "",
-        row.question, row.answer_text, " ".join(str(c.get("id", "")) for c in row.citations or []),
-        "yes" if row.answerable else "no", row.kind, row.mode, row.model or "", row.latency_ms,
-        row.feedback_up, row.feedback_down, row.review_status, row.reviewer or "", row.review_note or "",
-        row.corrected_answer or "", " ".join(row.corrected_citations or []),
-    )
+#: The dashboard counts people's questions: API traffic (tests, the website's backend) only when asked for.
+DASHBOARD_DEFAULT_CHANNELS = tuple(c for c in CHANNELS if c != "api")
 
 
-def _csv_line(values: tuple[object, ...]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([_cell(v) for v in values])
-    return buffer.getvalue()
+@dataclass
+class Trend:
+    """Questions, refusals and 👎 in one week or month."""
+
+    period: str
+    total: int = 0
+    refused: int = 0
+    down: int = 0
+
+    @property
+    def refused_rate(self) -> float | None:
+        """Share of refusals (clarify, not in plan, out of scope…)."""
+        return self.refused / self.total if self.total else None
+
+    @property
+    def down_rate(self) -> float | None:
+        """Share of answers with a 👎."""
+        return self.down / self.total if self.total else None
 
 
-def _cell(value: object) -> object:
-    # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def parse_channels(values: list[str]) -> tuple[str, ...]:
+    """`?channel=line&channel=slack` → the known channels asked for; none → everything but API."""
+    chosen = tuple(c for c in CHANNELS if c in values)
+    return chosen or DASHBOARD_DEFAULT_CHANNELS
+
+
+def _add_trend(trends: dict[str, Trend], key: str, period: str, answerable: bool, down: int | None) -> None:
+    trend = trends.setdefault(key, Trend(period))
+    trend.total += 1
+    trend.refused += 0 if answerable else 1
+    trend.down += 1 if (down or 0) > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -214,6 +225,9 @@ class Dashboard:
     thumbs_down_by_day: list[float | None]
     measure_counts: dict[str, int] = field(default_factory=dict)
     never_asked: list[str] = field(default_factory=list)
+    weekly: list[Trend] = field(default_factory=list)
+    monthly: list[Trend] = field(default_factory=list)
+    channels: tuple[str, ...] = ()
 
     @property
     def unanswerable_rate(self) -> float | None:
@@ -231,8 +245,10 @@ class Dashboard:
         return sorted(cited, key=lambda item: -item[1])[:limit]
 
 
-def dashboard(database: Database, tree: PlanTree, first: date, last: date) -> Dashboard:
-    """Questions per day and channel, refusal and 👎 rates, measure citations, between two JST days."""
+def dashboard(database: Database, tree: PlanTree, first: date, last: date,
+              channels: tuple[str, ...] = DASHBOARD_DEFAULT_CHANNELS) -> Dashboard:
+    """Questions per day and channel, refusal and 👎 rates, measure citations, weekly and monthly trends,
+    between two JST days, for the chosen channels (by default everything but API traffic)."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     index = {day: i for i, day in enumerate(days)}
     per_day: dict[str, list[int]] = {}
@@ -241,13 +257,20 @@ def dashboard(database: Database, tree: PlanTree, first: date, last: date) -> Da
     stmt = (select(AnswerRecord.created_at, AnswerRecord.channel, AnswerRecord.answerable,
                    AnswerRecord.feedback_down, AnswerRecord.citations)
             .where(AnswerRecord.created_at >= jst_day_start(first),
-                   AnswerRecord.created_at < jst_day_start(last + timedelta(days=1))))
+                   AnswerRecord.created_at < jst_day_start(last + timedelta(days=1)),
+                   AnswerRecord.channel.in_(channels)))
     with database.session() as session:
         rows = session.execute(stmt).all()
+    weekly: dict[str, Trend] = {}
+    monthly: dict[str, Trend] = {}
     for created_at, channel, answerable, down, citations in rows:
-        i = index.get(to_jst(created_at).date())
+        day = to_jst(created_at).date()
+        i = index.get(day)
         if i is None:
             continue
+        monday = day - timedelta(days=day.weekday())
+        _add_trend(weekly, monday.isoformat(), f"{monday.month}月{monday.day}日の週", answerable, down)
+        _add_trend(monthly, f"{day.year}-{day.month:02d}", f"{day.year}年{day.month}月", answerable, down)
         per_day.setdefault(channel, [0] * len(days))[i] += 1
         totals[i] += 1
         refused[i] += 0 if answerable else 1
@@ -261,6 +284,8 @@ def dashboard(database: Database, tree: PlanTree, first: date, last: date) -> Da
         thumbs_down=sum(downed), unanswerable_by_day=_rates(refused, totals),
         thumbs_down_by_day=_rates(downed, totals), measure_counts=dict(measures),
         never_asked=[mid for mid, n in measures.items() if n == 0],
+        weekly=[weekly[k] for k in sorted(weekly)], monthly=[monthly[k] for k in sorted(monthly)],
+        channels=channels,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from adapters.review import actions, charts, queries
+from adapters.review import actions, charts, export, queries
 from adapters.review.auth import (
     ReviewSession,
     check_login_token,
@@ -20,8 +20,10 @@ from adapters.review.auth import (
     require_reviewer,
     start_session,
 )
+from adapters.review.fixfirst import fix_first
 from adapters.review.views import SECURITY_HEADERS, approved_rows, detail_context, render
 from adapters.services import Services, get_services
+from bot.contacts import ContactBook
 from bot.errors import StorageError
 from bot.service import PlanBot
 from bot.store.reviewers import ReviewerStore
@@ -106,8 +108,19 @@ async def export_csv(request: Request, services: ServicesDep) -> Response:
     filters = queries.ReviewFilters.from_query(request.query_params)
     stamp = datetime.now(queries.JST).strftime("%Y%m%d-%H%M")
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="planbot-answers-{stamp}.csv"'}
-    return StreamingResponse(queries.iter_csv(services.database, filters), media_type="text/csv; charset=utf-8",
-                             headers=headers)
+    return StreamingResponse(export.iter_answers_csv(services.database, filters),
+                             media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@protected.get("/audit.csv")
+async def export_audit(request: Request, services: ServicesDep) -> Response:
+    """The audit trail (every reviewer change) as CSV; `?answer=ID` for one answer's."""
+    answer = request.query_params.get("answer", "")
+    answer_id = int(answer) if answer.isdigit() and len(answer) < 18 else None
+    stamp = datetime.now(queries.JST).strftime("%Y%m%d-%H%M")
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="planbot-audit-{stamp}.csv"'}
+    return StreamingResponse(export.iter_audit_csv(services.database, answer_id),
+                             media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @protected.get("/answers/{answer_id}", response_class=HTMLResponse)
@@ -117,9 +130,10 @@ async def answer_detail(request: Request, answer_id: int, services: ServicesDep)
     if row is None:
         raise HTTPException(status_code=404, detail="no such answer")
     feedback = await asyncio.to_thread(actions.feedback_for, services.database, answer_id)
+    audit = await asyncio.to_thread(actions.audit_for, services.database, answer_id)
     context = detail_context(row, services.planbot.tree if services.planbot else None, feedback,
                              saved=request.query_params.get("saved") == "1")
-    return render(request, "detail.html", context)
+    return render(request, "detail.html", {**context, "audit": audit})
 
 
 @protected.post("/answers/{answer_id}/status")
@@ -159,9 +173,10 @@ async def save_correction(request: Request, answer_id: int, services: ServicesDe
         if row is None:
             raise HTTPException(status_code=404, detail="no such answer") from exc
         feedback = await asyncio.to_thread(actions.feedback_for, services.database, answer_id)
+        audit = await asyncio.to_thread(actions.audit_for, services.database, answer_id)
         context = detail_context(row, planbot.tree, feedback, form_text=text, form_citations=citations,
                                  error=str(exc))
-        return render(request, "detail.html", context, status_code=422)
+        return render(request, "detail.html", {**context, "audit": audit}, status_code=422)
     if approved_id is None:
         raise HTTPException(status_code=404, detail="no such answer")
     return _see_other(f"/review/answers/{answer_id}?saved=1")
@@ -181,7 +196,8 @@ async def dashboard(request: Request, services: ServicesDep) -> Response:
     """Charts: questions per day and channel, refusal and 👎 rates, cited and never-cited measures."""
     tree = _planbot(services).tree
     first, last = _dashboard_range(request)
-    figures = await asyncio.to_thread(queries.dashboard, services.database, tree, first, last)
+    channels = queries.parse_channels(request.query_params.getlist("channel"))
+    figures = await asyncio.to_thread(queries.dashboard, services.database, tree, first, last, channels)
     top = [(mid, tree[mid].label, n) for mid, n in figures.top_measures()]
     context = {
         "figures": figures, "first": first, "last": last,
@@ -195,6 +211,64 @@ async def dashboard(request: Request, services: ServicesDep) -> Response:
     return render(request, "dashboard.html", context)
 
 
+@protected.get("/fix", response_class=HTMLResponse)
+async def fix_first_view(request: Request, services: ServicesDep) -> Response:
+    """What to fix first: refused, clarified and 👎 questions grouped by meaning, with their trend."""
+    planbot = _planbot(services)
+    first, last = _dashboard_range(request)
+    groups = await asyncio.to_thread(fix_first, services.database, planbot.embedder.embed_queries, first, last)
+    saved = request.query_params.get("saved", "")
+    return render(request, "fix.html", {"groups": groups, "first": first, "last": last,
+                                        "saved": int(saved) if saved.isdigit() else None})
+
+
+def _ids(raw: str) -> list[int]:
+    return list(dict.fromkeys(int(p) for p in raw.split(",") if p.isdigit() and len(p) < 18))[:200]
+
+
+@protected.get("/fix/correct", response_class=HTMLResponse)
+async def group_correction_form(request: Request, services: ServicesDep) -> Response:
+    """One correction for a whole group of questions."""
+    ids = _ids(request.query_params.get("ids", ""))
+    rows = [r for r in [await asyncio.to_thread(services.answer_log.get, i) for i in ids] if r is not None]
+    if not rows:
+        raise HTTPException(status_code=404, detail="no such answers")
+    return render(request, "fix_correct.html", {"rows": rows, "ids": ",".join(str(r.id) for r in rows),
+                                                "error": None, "form_text": "", "form_citations": ""})
+
+
+@protected.post("/fix/correct")
+async def save_group_correction(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+    """Save the same corrected answer for every question of the group (each becomes an approved answer)."""
+    form = await request.form()
+    ids = _ids(str(form.get("ids") or ""))
+    text, citations = str(form.get("answer") or ""), str(form.get("citations") or "")
+    planbot = _planbot(services)
+    saved = 0
+    try:
+        for answer_id in ids:
+            approved = await asyncio.to_thread(actions.save_correction, services.database, services.approved,
+                                               planbot, answer_id, text, citations, session.reviewer)
+            saved += approved is not None
+    except actions.CorrectionError as exc:
+        rows = [r for r in [await asyncio.to_thread(services.answer_log.get, i) for i in ids] if r is not None]
+        return render(request, "fix_correct.html", {"rows": rows, "ids": ",".join(str(i) for i in ids),
+                                                    "error": str(exc), "form_text": text,
+                                                    "form_citations": citations}, status_code=422)
+    return _see_other(f"/review/fix?saved={saved}")
+
+
+@protected.get("/contacts", response_class=HTMLResponse)
+async def contacts(request: Request, services: ServicesDep) -> Response:
+    """Every plan node with the contact an answer about it names; nodes without one are marked."""
+    planbot = _planbot(services)
+    book = services.assistant.contacts if services.assistant else ContactBook.load(
+        services.settings.contacts_file, services.settings.city_contact)
+    rows = [(node.id, planbot.tree.breadcrumb(node.id), book.specific(node.id)) for node in planbot.tree]
+    missing = sum(1 for _, _, contact in rows if contact is None)
+    return render(request, "contacts.html", {"rows": rows, "missing": missing, "fallback": book.fallback})
+
+
 @protected.get("/approved", response_class=HTMLResponse)
 async def approved_list(request: Request, services: ServicesDep) -> Response:
     """Approved answers the bot currently reuses."""
@@ -204,10 +278,12 @@ async def approved_list(request: Request, services: ServicesDep) -> Response:
 
 
 @protected.post("/approved/{approved_id}/retire")
-async def retire(approved_id: int, services: ServicesDep) -> Response:
+async def retire(approved_id: int, services: ServicesDep, session: SessionDep) -> Response:
     """Stop reusing an approved answer."""
     try:
         retired = await asyncio.to_thread(services.approved.retire, approved_id)
+        if retired:
+            await asyncio.to_thread(actions.audit_retired, services.database, approved_id, session.reviewer)
     except StorageError as exc:
         raise HTTPException(status_code=503, detail="the database is unavailable") from exc
     if not retired:

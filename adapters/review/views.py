@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,14 @@ from starlette.templating import Jinja2Templates
 
 from adapters.review.actions import FeedbackView
 from adapters.review.auth import ReviewSession
+from adapters.review.labels import (
+    AUDIT_FIELD_LABELS,
+    CHANNEL_LABELS,
+    FEEDBACK_LABELS,
+    KIND_LABELS,
+    REASON_LABELS,
+    STATUS_LABELS,
+)
 from adapters.review.queries import CHANNELS, STATUSES, to_jst
 from bot.compose import render_plain
 from bot.store.models import AnswerRecord, ApprovedAnswerRecord
@@ -21,7 +30,6 @@ from bot.types import Answer, Citation
 from knowledge.tree import PlanTree
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
-STATUS_LABELS = {"unreviewed": "未確認", "reviewed": "確認済み", "flagged": "要対応"}
 # The pages run no script at all: even a missed escape could not execute anything.
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
@@ -31,19 +39,32 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-CHANNEL_LABELS = {"line": "LINE", "slack": "Slack", "api": "API", "cli": "CLI", "eval": "eval"}
+
 
 
 def _jst(moment: datetime | None) -> str:
     return "" if moment is None else to_jst(moment).strftime("%Y-%m-%d %H:%M")
 
 
+def _start(text: str, length: int = 60) -> str:
+    """The first words of an answer, on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate * 100:.1f}%"
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["jst"] = _jst
+    env.filters["start"] = _start
+    env.filters["percent"] = _percent
     env.globals.update(STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, CHANNELS=CHANNELS,
-                       STATUSES=STATUSES)
+                       STATUSES=STATUSES, REASON_LABELS=REASON_LABELS, KIND_LABELS=KIND_LABELS,
+                       AUDIT_FIELD_LABELS=AUDIT_FIELD_LABELS, FEEDBACK_LABELS=FEEDBACK_LABELS)
     return env
 
 
@@ -116,6 +137,51 @@ def plan_nodes(tree: PlanTree | None) -> list[CitedNode]:
     return [CitedNode(node.id, tree.breadcrumb(node.id)) for node in tree]
 
 
+@dataclass(frozen=True)
+class ShownPayload:
+    """What the channel sent, as stored: its texts and buttons in order, and the raw JSON."""
+
+    channel: str
+    texts: list[str]
+    buttons: list[str]
+    raw: str
+
+
+def _line_payload(messages: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    texts = [str(m.get("text", "")) for m in messages]
+    items = [i for m in messages for i in ((m.get("quickReply") or {}).get("items") or [])]
+    return texts, [str((i.get("action") or {}).get("label", "")) for i in items]
+
+
+def _slack_payload(blocks: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    texts: list[str] = []
+    buttons: list[str] = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            texts.append(str(block["text"].get("text", "")))
+        for element in block.get("elements") or []:
+            text = element.get("text")
+            if element.get("type") == "button" and isinstance(text, dict):
+                buttons.append(str(text.get("text", "")))
+            elif isinstance(text, str):
+                texts.append(text)
+    return texts, buttons
+
+
+def shown_payload(row: AnswerRecord) -> ShownPayload | None:
+    """The stored payload (LINE messages or Slack blocks) as the page shows it; None for other channels."""
+    rendered = row.rendered or {}
+    if isinstance(rendered.get("line"), list):
+        texts, buttons = _line_payload(rendered["line"])
+        channel = "LINE"
+    elif isinstance(rendered.get("slack"), list):
+        texts, buttons = _slack_payload(rendered["slack"])
+        channel = "Slack"
+    else:
+        return None
+    return ShownPayload(channel, texts, buttons, json.dumps(rendered, ensure_ascii=False, indent=2))
+
+
 def detail_context(row: AnswerRecord, tree: PlanTree | None, feedback: list[FeedbackView],
                    form_text: str | None = None, form_citations: str | None = None,
                    error: str | None = None, saved: bool = False) -> dict[str, Any]:
@@ -124,6 +190,7 @@ def detail_context(row: AnswerRecord, tree: PlanTree | None, feedback: list[Feed
     return {
         "row": row,
         "shown_text": shown_text(row),
+        "shown_payload": shown_payload(row),
         "cited": cited(tree, row),
         "scores": scores(tree, row),
         "corrected_cited": corrected(tree, row.corrected_citations or []),

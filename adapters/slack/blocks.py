@@ -24,6 +24,12 @@ BUTTON_VALUE_LIMIT = 2000
 ACTION_FEEDBACK_UP = "planbot_feedback_up"
 ACTION_FEEDBACK_DOWN = "planbot_feedback_down"
 ACTION_SHARE = "planbot_share"
+ACTION_ASK = "planbot_ask"
+ACTION_CONTACT = "planbot_contact"
+BUTTON_TEXT_LIMIT = 75
+MAX_ASK_BUTTONS = 5
+DETOUR_KINDS = frozenset({"clarify", "out_of_scope", "not_in_plan"})
+CONTACT_LABEL = "市役所に問い合わせる"
 FEEDBACK_VIEW = "planbot_feedback_note"
 NOTE_BLOCK = "note"
 NOTE_ACTION = "note"
@@ -44,6 +50,9 @@ class AnswerView:
     answer_id: int | None = None
     question: str | None = None
     related: tuple[str, ...] = ()
+    kind: str = "plan"
+    # Clarify choices or, for a refusal, the nearest topics: (node id, title).
+    candidates: tuple[tuple[str, str], ...] = ()
 
 
 def defuse(text: str) -> str:
@@ -144,7 +153,8 @@ def answer_blocks(view: AnswerView, *, shareable: bool = False, shared_by: str |
     if view.question:
         label = "Question" if english else "質問"
         head.append(_section(f"*{label}:* {defuse(view.question)}"[:SECTION_LIMIT]))
-    tail = [b for b in (_related_block(view.related, english), citation_block(view.citations, english),
+    tail = [b for b in (detour_block(view), *related_blocks(view.related, english),
+                        citation_block(view.citations, english),
                         action_block(view.answer_id, english, shareable)) if b is not None]
     room = MAX_BLOCKS - len(head) - len(tail)
     sections = split_sections(defuse(view.text))
@@ -155,12 +165,37 @@ def answer_blocks(view: AnswerView, *, shareable: bool = False, shared_by: str |
     return [*head, *(_section(s) for s in sections), *tail]
 
 
-def _related_block(related: Sequence[str], english: bool) -> Block | None:
-    if not related:
+def _button(action_id: str, label: str, value: str) -> Block:
+    text = label if len(label) <= BUTTON_TEXT_LIMIT else label[: BUTTON_TEXT_LIMIT - 1] + "…"
+    return {"type": "button", "action_id": action_id, "value": value[:BUTTON_VALUE_LIMIT],
+            "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def candidate_question(title: str) -> str:
+    """What a candidate button asks; the core resolves an exact title."""
+    return f"「{title}」について教えて"
+
+
+def detour_block(view: AnswerView) -> Block | None:
+    """Clarify and refusals: the candidate topics (each asks about itself in the thread) and the city."""
+    if view.kind not in DETOUR_KINDS:
         return None
+    buttons = [_button(f"{ACTION_ASK}_c{i}", f"{node_id} {title}", candidate_question(title))
+               for i, (node_id, title) in enumerate(view.candidates[:MAX_ASK_BUTTONS])]
+    topic = view.candidates[0][0] if view.candidates else (view.citations[0][0] if view.citations else "")
+    buttons.append(_button(ACTION_CONTACT, CONTACT_LABEL, topic))
+    return {"type": "actions", "block_id": "planbot_detours", "elements": buttons}
+
+
+def related_blocks(related: Sequence[str], english: bool) -> list[Block]:
+    """関連する質問 as buttons under a label; a click asks that question in the thread."""
+    if not related:
+        return []
     label = "Related questions" if english else "関連する質問"
-    items = " / ".join(defuse(q) for q in related[:3])
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{label}: {items}"[:SECTION_LIMIT]}]}
+    buttons = [_button(f"{ACTION_ASK}_r{i}", question, question)
+               for i, question in enumerate(related[:MAX_ASK_BUTTONS])]
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": label}]},
+            {"type": "actions", "block_id": "planbot_related", "elements": buttons}]
 
 
 def fallback_text(view: AnswerView) -> str:

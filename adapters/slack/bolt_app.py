@@ -9,7 +9,9 @@ acknowledge (milliseconds); answers are produced by the inbox worker (`delivery.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -21,18 +23,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.services import Services
 from adapters.slack.blocks import (
+    ACTION_ASK,
+    ACTION_CONTACT,
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_SHARE,
     FEEDBACK_VIEW,
     NOTE_ACTION,
     NOTE_BLOCK,
+    defuse,
     feedback_modal,
     modal_answer_id,
     parse_answer_id,
     slack_to_plain,
     thanks_text,
 )
+from bot.contacts import Contact, ContactBook
 from bot.store.privacy import hash_user, mask_personal_data
 
 log = logging.getLogger(__name__)
@@ -152,6 +158,68 @@ class SlackListeners:
             await self._run(self.services.answer_log.add_feedback_note, answer_id, user_hash, note)
         await ack()
 
+    async def thank_note(self, body: Payload, client: AsyncWebClient) -> None:
+        """After the 👎 modal was sent: an ephemeral thank-you where the answer is (best effort)."""
+        view = body.get("view") or {}
+        values = ((view.get("state") or {}).get("values") or {}).get(NOTE_BLOCK, {})
+        if not str((values.get(NOTE_ACTION) or {}).get("value") or "").strip():
+            return  # refused with "please write something": nothing to thank for yet
+        try:
+            metadata = json.loads(str(view.get("private_metadata") or "{}"))
+        except ValueError:
+            return
+        user = (body.get("user") or {}).get("id")
+        channel = metadata.get("channel") if isinstance(metadata, dict) else None
+        if not channel or not user:
+            return
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, text=thanks_text("down"),
+                                            thread_ts=metadata.get("thread_ts"))
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.info("could not thank for the note: %s", type(exc).__name__)
+
+    async def on_ask(self, ack: AsyncAck, body: Payload, action: Payload) -> None:
+        """A related-question or candidate button: the question is asked in the answer's thread."""
+        text = slack_to_plain(str(action.get("value") or ""))
+        channel = (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        message = body.get("message") or {}
+        key = f"ask:{channel}:{action.get('action_ts') or uuid.uuid4().hex}:{user}"
+        if text and channel and message.get("ts"):
+            reply_ts = message.get("thread_ts") or message.get("ts")
+            await self._accept(key, {"kind": "message", "channel": channel, "user": user, "text": text,
+                                     "ts": action.get("action_ts"), "thread_ts": reply_ts, "reply_ts": reply_ts,
+                                     "dm": False, "show_question": True, "bot_user_id": None})
+        elif text and body.get("response_url"):
+            # An ephemeral /plan answer has no thread: the answer comes ephemerally as well.
+            await self._accept(key, {"kind": "command", "channel": channel, "user": user, "text": text,
+                                     "response_url": body["response_url"]})
+        await ack()
+
+    async def on_contact(self, ack: AsyncAck) -> None:
+        """「市役所に問い合わせる」: acknowledged; the contact follows (lazy `send_contact`)."""
+        await ack()
+
+    async def send_contact(self, body: Payload, client: AsyncWebClient) -> None:
+        """The contact for the answer's topic, ephemerally to the clicker."""
+        action = (body.get("actions") or [{}])[0]
+        channel = (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        if not channel or not user:
+            return
+        contact = self._contact(str(action.get("value") or ""))
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, text=defuse(contact.card()),
+                                            thread_ts=(body.get("message") or {}).get("thread_ts"))
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.info("could not send the contact: %s", type(exc).__name__)
+
+    def _contact(self, node_id: str) -> Contact:
+        assistant = self.services.assistant
+        settings = self.services.settings
+        book = assistant.contacts if assistant else ContactBook.load(settings.contacts_file, settings.city_contact)
+        return (book.specific(node_id) if node_id else None) or book.fallback
+
     async def on_share(self, ack: AsyncAck, body: Payload, action: Payload) -> None:
         """"Share in channel" on an ephemeral /plan answer: queued for the worker to post."""
         answer_id = parse_answer_id(action.get("value"))
@@ -176,5 +244,7 @@ def build_bolt_app(services: Services, client: AsyncWebClient, executor: Executo
     app.action(ACTION_FEEDBACK_UP)(ack=listeners.on_feedback, lazy=[listeners.thank])
     app.action(ACTION_FEEDBACK_DOWN)(ack=listeners.on_feedback, lazy=[listeners.open_note_modal])
     app.action(ACTION_SHARE)(listeners.on_share)
-    app.view(FEEDBACK_VIEW)(listeners.on_note)
+    app.view(FEEDBACK_VIEW)(ack=listeners.on_note, lazy=[listeners.thank_note])
+    app.action(re.compile(f"^{ACTION_ASK}_"))(listeners.on_ask)
+    app.action(ACTION_CONTACT)(ack=listeners.on_contact, lazy=[listeners.send_contact])
     return app

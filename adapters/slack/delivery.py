@@ -18,12 +18,13 @@ from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import select
 
+from adapters.answer_text import siblings_once, staff_text
 from adapters.services import Services
-from adapters.slack.blocks import AnswerView, answer_blocks, fallback_text, slack_to_plain
+from adapters.slack.blocks import AnswerView, Block, answer_blocks, fallback_text, slack_to_plain
 from bot.errors import DeliveryError
 from bot.store.inbox import InboxItem
 from bot.store.models import AnswerRecord
-from bot.types import Question
+from bot.types import Answer, Question
 
 log = logging.getLogger(__name__)
 CONTEXT_QUESTIONS = 3
@@ -80,11 +81,19 @@ class SlackDelivery:
     def _answer_message(self, item: InboxItem) -> None:
         payload = item.payload
         view = self._answer(item)
+        if payload.get("show_question"):
+            view = replace(view, question=payload.get("text"))
         if item.attempts > 1 and self._already_posted(payload, view.answer_id):
             log.info("slack event %s was answered by an earlier attempt; not posting twice", item.event_key)
             return
+        blocks = answer_blocks(view)
         slack_call(self.client.chat_postMessage, channel=payload["channel"], thread_ts=payload.get("reply_ts"),
-                   text=fallback_text(view), blocks=answer_blocks(view), unfurl_links=False, unfurl_media=False)
+                   text=fallback_text(view), blocks=blocks, unfurl_links=False, unfurl_media=False)
+        self._keep_rendered(view, blocks)
+
+    def _keep_rendered(self, view: AnswerView, blocks: list[Block]) -> None:
+        if view.answer_id is not None:
+            self.services.answer_log.set_rendered(view.answer_id, {"slack": blocks})
 
     def _already_posted(self, payload: dict[str, Any], answer_id: int | None) -> bool:
         # A worker killed after chat.postMessage but before marking the event done leaves the answer in
@@ -107,6 +116,7 @@ class SlackDelivery:
         view = replace(self._answer(item), question=payload["text"])
         blocks = answer_blocks(view, shareable=True)
         respond(payload["response_url"], response_type="ephemeral", text=fallback_text(view), blocks=blocks)
+        self._keep_rendered(view, blocks)
 
     def _answer(self, item: InboxItem) -> AnswerView:
         """The logged answer to this event: reused if a previous attempt already answered it."""
@@ -121,8 +131,23 @@ class SlackDelivery:
                             context=self._thread_context(payload))
         logged = assistant.answer(question, event_key=item.event_key)
         answer = logged.answer
-        return AnswerView(answer.text, tuple((c.id, c.path) for c in answer.citations), logged.answer_id,
-                          related=answer.related)
+        return AnswerView(self.staff(answer), tuple((c.id, c.path) for c in answer.citations), logged.answer_id,
+                          related=answer.related, kind=answer.kind,
+                          candidates=tuple((c.id, c.title or c.path) for c in answer.candidates))
+
+    def contacts(self) -> list[str]:
+        """Every contact a citizen answer may name (staff answers leave them out)."""
+        assistant = self.services.assistant
+        if assistant is None:
+            return [self.services.settings.city_contact]
+        book = assistant.contacts
+        return [book.fallback.department, *(c.display for c in book.contacts.values())]
+
+    def staff(self, answer: Answer) -> str:
+        """The core's citizen text, as staff read it."""
+        titles = [c.title for c in answer.citations if c.id.count(".") == 2]
+        text = siblings_once(answer.text, titles) if len(titles) > 1 else answer.text
+        return staff_text(text, self.contacts())
 
     def _logged_answer(self, event_key: str) -> AnswerView | None:
         # A retry after a failed post must not ask (and log) the same question twice.
@@ -130,7 +155,7 @@ class SlackDelivery:
             row = session.scalars(select(AnswerRecord).where(
                 AnswerRecord.channel == "slack", AnswerRecord.event_key == event_key
             ).order_by(AnswerRecord.id).limit(1)).first()
-            return None if row is None else replace(record_view(row), question=None)
+            return None if row is None else replace(record_view(row, self.contacts()), question=None)
 
     def _thread_context(self, payload: dict[str, Any]) -> tuple[str, ...]:
         """Earlier questions of the thread this message is in (the thread's first message first)."""
@@ -163,7 +188,7 @@ class SlackDelivery:
         row = self.services.answer_log.get(int(payload["answer_id"]))
         if row is None:
             raise DeliveryError("shared answer is no longer in the log", retryable=False)
-        view = record_view(row)
+        view = record_view(row, self.contacts())
         blocks = answer_blocks(view, shared_by=payload["user"])
         response_url = payload.get("response_url")
         try:
@@ -181,7 +206,8 @@ class SlackDelivery:
                 log.info("could not remove the ephemeral copy after sharing: %s", exc)
 
 
-def record_view(row: AnswerRecord) -> AnswerView:
+def record_view(row: AnswerRecord, contacts: list[str] | None = None) -> AnswerView:
     """An answer log row as renderable data (question as logged, i.e. with personal data masked)."""
     citations = tuple((str(c.get("id", "")), str(c.get("path", ""))) for c in row.citations or [])
-    return AnswerView(row.answer_text, citations, row.id, question=row.question)
+    return AnswerView(staff_text(row.answer_text, contacts or []), citations, row.id, question=row.question,
+                      kind=row.kind)

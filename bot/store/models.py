@@ -86,6 +86,11 @@ class AnswerRecord(Base):
     corrected_answer: Mapped[str | None] = mapped_column(Text)
     corrected_citations: Mapped[list[str]] = mapped_column(JSON, default=list)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the channel sent, exactly as rendered: {"line": [messages…]} or {"slack": [blocks…]}.
+    rendered: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The core's reason for answering, clarifying or refusing, and the topics it offered instead.
+    reason: Mapped[str | None] = mapped_column(String(200))
+    candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class FeedbackRecord(Base):
@@ -100,6 +105,26 @@ class FeedbackRecord(Base):
     value: Mapped[str] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Why 👎 (LINE's reason buttons): wrong_measure / not_enough / unclear / other.
+    reason: Mapped[str | None] = mapped_column(String(20))
+    # Until then, the user's next free-text message is the note on this 👎 (LINE), not a question.
+    note_open_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The webhook event whose text became the note: a redelivered event is recognised, not re-asked.
+    note_event_key: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class ReviewAudit(Base):
+    """One reviewer change on a logged answer: status, note, correction or approval, with who and when."""
+
+    __tablename__ = "review_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer_log.id", ondelete="CASCADE"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewer: Mapped[str] = mapped_column(String(80))
+    field: Mapped[str] = mapped_column(String(20))  # status / note / correction / approved
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
 
 
 class InboxEvent(Base):

@@ -9,6 +9,8 @@ import unicodedata
 
 from pydantic import SecretStr
 
+from bot.store.names import find_buildings, find_names, find_names_after_addresses
+
 # Place names: kanji and katakana; hiragana is left out so particles (住所は…) stay outside the match.
 _PLACE = r"[一-龥々〆ヶァ-ヴー]"
 _NUM = r"(?:\d+|[一二三四五六七八九十〇]+)"
@@ -43,26 +45,50 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def mask_personal_data(text: str) -> str:
-    """Replace phone numbers, e-mail addresses, My Numbers, postal codes and street addresses.
+NAME_LABEL = "[氏名]"
+BUILDING_LABEL = "[建物名]"
 
-    Matching runs on an NFKC-folded copy (so ０１７−７３４… and ０９０ー… are caught too), but the
-    text outside a match is kept exactly as typed. Names are not detected: a free-text name looks
-    like any other word.
+
+def find_personal_data(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, label) of every piece of personal data in `text`, in order, never overlapping.
+
+    The patterns run on an NFKC-folded copy (so ０１７−７３４… and ０９０ー… are caught too); spans point
+    into `text` as typed. Names need Sudachi and a context that shows a person (see `bot.store.names`).
     """
     folded, origin = _fold(text)
     spans: list[tuple[int, int, str]] = []
 
-    for label, pattern in _PATTERNS:
-        def take(match: re.Match[str], label: str = label) -> str:
-            if label == "[電話番号]" and sum(ch.isdigit() for ch in match.group()) < _PHONE_MIN_DIGITS:
-                return match.group()
-            spans.append((origin[match.start()], origin[match.end() - 1] + 1, label))
-            return _TAKEN * len(match.group())
+    def mark(start: int, end: int, label: str) -> None:
+        nonlocal folded
+        spans.append((origin[start], origin[end - 1] + 1, label))
+        folded = folded[:start] + _TAKEN * (end - start) + folded[end:]
 
-        folded = pattern.sub(take, folded)
+    for label, pattern in _PATTERNS:
+        for match in list(pattern.finditer(folded)):
+            if _TAKEN in match.group():
+                continue
+            if label == "[電話番号]" and sum(ch.isdigit() for ch in match.group()) < _PHONE_MIN_DIGITS:
+                continue
+            mark(match.start(), match.end(), label)
+    for start, end in find_names_after_addresses(folded):
+        mark(start, end, NAME_LABEL)
+    for start, end in find_buildings(folded):
+        if _TAKEN not in folded[start:end]:
+            mark(start, end, BUILDING_LABEL)
+    taken = sorted(spans)
+    for start, end in find_names(text):
+        if not any(s < end and start < e for s, e, _ in taken):
+            spans.append((start, end, NAME_LABEL))
+    return sorted(spans)
+
+
+def mask_personal_data(text: str) -> str:
+    """Replace phone numbers, e-mail addresses, My Numbers, postal codes, street addresses, building names
+    and personal names with labels such as [電話番号] and [氏名]; everything else is kept as typed."""
     out, position = [], 0
-    for start, end, label in sorted(spans):
+    for start, end, label in find_personal_data(text):
+        if start < position:
+            continue
         out.append(text[position:start])
         out.append(label)
         position = end

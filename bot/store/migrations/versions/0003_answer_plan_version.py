@@ -1,11 +1,10 @@
 """answer_log.plan_version: the 基本計画 version each answer was made from
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 07:20:00
 
-Numbered 0003 because 0002 is taken on another branch (issue-14); when both are merged, the later one's
-down_revision is set to the other so the chain stays linear.
+Follows 0002 (the review loop, issue-14), so the chain stays linear.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
