@@ -207,8 +207,8 @@ def test_plan_sources_are_indexed_at_start_up_once(planbot: PlanBot, tmp_path: P
 
 
 def test_answer_log_stores_the_version(planbot: PlanBot, libraries: dict[str, PassageLibrary],
-                                       tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+                                       database_url: str) -> None:
+    database = Database(database_url)  # migrated to head: 0003 adds answer_log.plan_version
     database.migrate()
     log = AnswerLog(database)
     bot = with_library(planbot, libraries["md"])
