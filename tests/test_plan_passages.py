@@ -254,14 +254,18 @@ def _passes(row: dict[str, Any], answer: Answer) -> bool:
             and first.section == row["section"] and all(s in answer.text for s in row["must_include"]))
 
 
-def sample_eval(bot: PlanBot) -> dict[str, float]:
-    """Share of rows passed per group: passage questions, figures present, figures absent."""
+def sample_eval(bot: PlanBot, failed: list[str] | None = None) -> dict[str, float]:
+    """Share of rows passed per group: passage questions, figures present, figures absent (ids that failed
+    are appended to `failed`)."""
     rows = [json.loads(line) for line in (SAMPLE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
     groups: dict[str, list[bool]] = {}
     for row in rows:
         group = next(t for t in ("passage", "figure-present", "figure-absent") if t in row["tags"])
-        groups.setdefault(group, []).append(_passes(row, ask(bot, row["question"])))
+        passed = _passes(row, ask(bot, row["question"]))
+        groups.setdefault(group, []).append(passed)
+        if not passed and failed is not None:
+            failed.append(row["id"])
     return {group: sum(results) / len(results) for group, results in groups.items()}
 
 
@@ -271,8 +275,10 @@ EVAL_FLOORS = {"passage": 0.875, "figure-present": 1.0, "figure-absent": 1.0}
 
 
 def test_sample_eval_rates(loaded: PlanBot, capsys: pytest.CaptureFixture[str]) -> None:
-    rates = sample_eval(loaded)
+    failed: list[str] = []
+    rates = sample_eval(loaded, failed)
+    version = loaded.passages.library.current_version() if loaded.passages else None
     with capsys.disabled():
-        print(f"\nsample eval ({loaded.passages and loaded.passages.library.current_version()}): {rates}")
+        print(f"\nsample eval ({version.label if version else None}): {rates}, failed: {failed}")
     for group, floor in EVAL_FLOORS.items():
         assert rates[group] >= floor, (group, rates)
