@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# The install step is ./run setup — the same code path .ci/run exercises on every commit.
+# The install step is ./run setup — the same code path .ci/run exercises on every commit: every package at
+# the version and hash of requirements-postgres.lock, installed with uv (from PyPI), or pip if uv is missing.
+# One image, two roles: `planbot serve --web-only` (web) and `planbot worker` (see compose.yaml).
 
 FROM python:3.11-slim-bookworm AS build
 ENV PLANBOT_VENV=/opt/venv PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sys
@@ -11,15 +12,15 @@ from pathlib import Path
 
 import click
 
+from adapters.cli_context import ProgressPrinter
 from adapters.review_cli import purge_command, reviewer_group
 from bot.compose import render_plain
 from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.types import Answer, Question
 
-
-def _progress(done: int, total: int, what: str) -> None:
-    click.echo(f"\r{what}: {done}/{total}", err=True, nl=done >= total)
+#: How long uvicorn's supervisor waits for a worker process to answer its ping before killing it.
+WORKER_PING_TIMEOUT_S = 60
 
 
 @click.group()
@@ -62,12 +63,12 @@ def index(settings: Settings, sources: tuple[Path, ...], label: str | None, list
     if label is not None and not paths:
         raise click.UsageError("--label names a version made from --source files")
     if paths:
-        index_documents_command(settings, paths, label, _progress, only_if_changed=not sources)
+        index_documents_command(settings, paths, label, ProgressPrinter(), only_if_changed=not sources)
         return
     from bot.service import build_planbot
 
     try:
-        bot = build_planbot(settings, progress=_progress)
+        bot = build_planbot(settings, progress=ProgressPrinter())
     except PlanBotError as exc:
         raise click.ClickException(str(exc)) from exc
     count = bot.retriever.index_count()
@@ -82,12 +83,15 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
     """Answer QUESTION from the plan. With --json and no QUESTION, answer each line of stdin."""
     from bot.service import build_planbot
 
+    questions: Iterator[str] = iter([question]) if question is not None else _stdin_lines(as_json)
+    first = next(questions, None)  # before loading the model: no question is a usage error, at once
+    if first is None:
+        raise click.UsageError("no question: give a QUESTION, or send questions on stdin, one per line")
     try:
-        bot = build_planbot(settings, progress=_progress)
+        bot = build_planbot(settings, progress=ProgressPrinter())
     except PlanBotError as exc:
         raise click.ClickException(str(exc)) from exc
-    questions: Iterator[str] = iter([question]) if question is not None else _stdin_lines(as_json)
-    for text in questions:
+    for text in itertools.chain([first], questions):
         answer = bot.ask(Question(text, channel="cli"))
         click.echo(json.dumps(_public(answer), ensure_ascii=False) if as_json else render_plain(answer))
         sys.stdout.flush()
@@ -98,19 +102,52 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="uvicorn worker processes (they share the database, so events are answered once).")
+@click.option("--web-only", is_flag=True,
+              help="Only verify, store and acknowledge events (answered by `planbot worker` processes); "
+                   "also /review, /healthz and /api/ask.")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int, web_only: bool) -> None:
     """Run the web app: LINE and Slack webhooks, the review page, /api/ask and /healthz."""
     import uvicorn
 
+    from adapters.app import channel_report
+
+    for line in channel_report(settings, "web" if web_only else "all"):
+        click.echo(f"planbot serve: {line}", err=True)
     if workers == 1:
         from adapters.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+        app = create_app(settings, role="web" if web_only else "all")
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
         return
-    # Several processes each build their own Settings from the same environment.
-    uvicorn.run("adapters.app:app_factory", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+    # Several processes each build their own Settings from the same environment. uvicorn kills a child
+    # that does not answer its ping within the timeout (5 s by default): a child loading the model on a
+    # busy machine can take longer, and was killed and restarted over and over.
+    factory = "adapters.app:web_app_factory" if web_only else "adapters.app:app_factory"
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, proxy_headers=True,
+                log_level="info", timeout_worker_healthcheck=WORKER_PING_TIMEOUT_S)
+
+
+@main.command()
+@click.option("--concurrency", default=None, type=click.IntRange(1, 64),
+              help="Events answered at once (default: PLANBOT_WORKER_CONCURRENCY, 4).")
+@click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="Lower this process's CPU priority by N, so that acknowledging on the same machine comes first.")
+@click.pass_obj
+def worker(settings: Settings, concurrency: int | None, niceness: int) -> None:
+    """Answer the webhook events that `planbot serve --web-only` stored (no HTTP). Run as many as needed."""
+    import asyncio
+    import os
+
+    from adapters.worker import run_worker
+
+    if niceness:
+        os.nice(niceness)
+
+    logging.getLogger("adapters").setLevel(logging.INFO)
+    code = asyncio.run(run_worker(settings, concurrency or settings.worker_concurrency))
+    if code:
+        raise click.ClickException("the core failed to load (see the log above)")
 
 
 def _stdin_lines(as_json: bool) -> Iterator[str]:

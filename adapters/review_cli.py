@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from adapters.cli_context import settings_from
 from bot.errors import PlanBotError
 from bot.settings import Settings
-from bot.store.db import Database
+
+if TYPE_CHECKING:  # the database stack (SQLAlchemy, Alembic) loads only for the commands that use it
+    from bot.store.db import Database
 
 
 def _database(settings: Settings) -> Database:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import queue
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import APIRouter, HTTPException, Request
 
-from bot.assistant import Assistant
-from bot.service import PlanBot
+from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.store.answer_log import AnswerLog
 from bot.store.approved import ApprovedAnswers
@@ -19,6 +22,11 @@ from bot.store.inbox import EventInbox, InboxItem
 from bot.store.ratelimit import RateLimiter
 from bot.store.sealing import PayloadSealer
 
+if TYPE_CHECKING:
+    from bot.assistant import Assistant
+    from bot.service import PlanBot
+
+log = logging.getLogger(__name__)
 #: Answers one stored webhook event (runs in a worker thread). Raises DeliveryError on platform failure.
 EventHandler = Callable[[InboxItem], None]
 
@@ -40,6 +48,8 @@ class Services:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     events_waiting: asyncio.Event = field(default_factory=asyncio.Event)
     startup_error: str | None = None
+    core_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    writer: GroupCommit | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -47,29 +57,123 @@ class Services:
         from bot.store.db import open_database
 
         database = open_database(settings)
+        inbox = EventInbox(database, PayloadSealer(settings.user_hash_salt), settings.inbox_lease_seconds,
+                           settings.inbox_max_attempts)
         return cls(
             settings=settings,
             database=database,
             answer_log=AnswerLog(database),
-            inbox=EventInbox(database, PayloadSealer(settings.user_hash_salt), settings.inbox_lease_seconds,
-                             settings.inbox_max_attempts),
+            inbox=inbox,
+            writer=GroupCommit(inbox),
             approved=ApprovedAnswers(database),
             limiter=RateLimiter(database, settings.rate_limit_per_minute),
         )
 
+    async def load_core(self, planbot: PlanBot | None = None, fatal: bool = True) -> bool:
+        """Load the core (embedding model, index) once, even when asked concurrently, and attach it.
+
+        False when it failed to load. `fatal`: the failure is kept as `startup_error` (healthz turns 503);
+        a web-only process is not fatal, so its webhooks stay up and the next request that needs the core
+        tries again.
+        """
+        async with self.core_lock:
+            if self.planbot is not None:
+                return True
+            if planbot is None:
+                from bot.service import build_planbot
+
+                try:
+                    planbot = await asyncio.to_thread(build_planbot, self.settings)
+                except PlanBotError as exc:
+                    log.exception("the core failed to load")
+                    if fatal:
+                        self.startup_error = type(exc).__name__
+                    return False
+            self.attach(planbot)
+            return True
+
+    def close(self) -> None:
+        """Stop the event writer, then close the database (the lifespan's last step)."""
+        if self.writer is not None:
+            self.writer.close()
+        self.database.dispose()
+
     def attach(self, planbot: PlanBot) -> None:
         """The core is loaded: answering can start."""
+        from bot.assistant import Assistant
+
         self.planbot = planbot
         self.assistant = Assistant(planbot, self.answer_log, self.limiter, self.approved)
         self.ready.set()
         self.events_waiting.set()
 
     def accept_event(self, source: str, event_key: str, payload: dict[str, object]) -> bool:
-        """Persist a webhook event for the worker; False for a redelivery we already hold."""
-        accepted = self.inbox.accept(source, event_key, dict(payload))
+        """Persist a webhook event for the worker (committed before this returns); False for a redelivery
+        we already hold. Called from the acknowledging threads; concurrent calls share commits."""
+        accepted = (self.writer.accept(source, event_key, dict(payload)) if self.writer is not None
+                    else self.inbox.accept(source, event_key, dict(payload)))
         if accepted:
             self.events_waiting.set()
         return accepted
+
+
+#: Events stored in one transaction at most (a burst is acknowledged in a few commits, not one per event).
+MAX_ACCEPT_BATCH = 64
+_Pending = tuple[str, str, dict[str, object], "Future[bool]"]
+
+
+class GroupCommit:
+    """Stores webhook events for the threads that acknowledge them, in batches: whatever arrived while the
+    previous commit was on disk goes into the next one. Each caller still returns only once its own event
+    is committed, so an acknowledged event is durable exactly as before; a burst costs a few commits
+    (fsyncs) instead of one each, and the acks stop queueing behind one another on the database's lock.
+    """
+
+    def __init__(self, inbox: EventInbox) -> None:
+        self.inbox = inbox
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def accept(self, source: str, event_key: str, payload: dict[str, object]) -> bool:
+        """Store one event (blocking until committed); False for a redelivery. Storage errors propagate."""
+        self._start()
+        done: Future[bool] = Future()
+        self._queue.put((source, event_key, payload, done))
+        return done.result()
+
+    def close(self) -> None:
+        """Stop the writer thread after what is queued."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._write, name="inbox-group-commit", daemon=True)
+                self._thread.start()
+
+    def _write(self) -> None:
+        while (first := self._queue.get()) is not None:
+            batch = [first]
+            while len(batch) < MAX_ACCEPT_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            try:
+                stored = self.inbox.accept_many([(s, k, dict(p)) for s, k, p, _ in batch])
+            except Exception as exc:  # every waiter gets the error: not stored means not acknowledged
+                for *_, done in batch:
+                    done.set_exception(exc)
+                continue
+            for (*_, done), ok in zip(batch, stored, strict=True):
+                done.set_result(ok)
 
 
 class Channel(Protocol):

@@ -1,10 +1,13 @@
 """Bounded load against `planbot serve`: signed LINE and Slack events, duplicated and 1% forged.
 
     .venv/bin/python -m bench.load [--line 500] [--slack 500] [--copies 2] [--forged 0.01] \
-        [--concurrency 32] [--workers 1] [--database-url URL]
+        [--concurrency 32] [--workers 1] [--database-url URL] \
+        [--web-only --worker-processes N | --compare --worker-processes N]
 
-Starts the local fake LINE and Slack APIs and `planbot serve` (a subprocess on loopback, a copy of the built
-index, a fresh SQLite log unless --database-url), posts every event `--copies` times (LINE copies marked
+Starts the local fake LINE and Slack APIs and planbot (subprocesses on loopback, a copy of the built index, a
+fresh SQLite log unless --database-url): `planbot serve --workers W` by default; with --web-only,
+`planbot serve --web-only` beside N `planbot worker` processes; --compare runs both layouts one after the
+other on the same load and prints them side by side. It posts every event `--copies` times (LINE copies marked
 isRedelivery, Slack copies with X-Slack-Retry-Num) in a shuffled order with `--concurrency` in flight, and
 prints ack p50/p99, throughput and delivery figures. It stops by itself; nothing leaves the machine.
 The same functions are the load, multi-worker and kill -9 tests.
@@ -54,6 +57,15 @@ class Post:
     body: bytes
     headers: dict[str, str]
     forged: bool = False
+    slack_secret: str | None = None  # Slack posts are signed again when sent: Slack refuses stamps > 5 min old
+
+    def headers_now(self) -> dict[str, str]:
+        """The headers to send now (a Slack post gets a fresh timestamp and signature, as Slack signs)."""
+        if self.slack_secret is None:
+            return self.headers
+        stamp = str(int(time.time()))
+        signature = SignatureVerifier(self.slack_secret).generate_signature(timestamp=stamp, body=self.body)
+        return self.headers | {"x-slack-request-timestamp": stamp, "x-slack-signature": signature or ""}
 
 
 @dataclass
@@ -113,7 +125,7 @@ def slack_post(key: str, i: int, ts: str, retry_num: int | None = None, secret: 
                "x-slack-signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body) or ""}
     if retry_num is not None:
         headers |= {"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "http_timeout"}
-    return Post("slack", key, body, headers, forged)
+    return Post("slack", key, body, headers, forged, slack_secret=secret)
 
 
 @dataclass
@@ -174,7 +186,7 @@ async def post_all(url: str, posts: list[Post], concurrency: int, on_result: Any
             async with gate:
                 started = time.perf_counter()
                 try:
-                    response = await client.post(paths[post.source], content=post.body, headers=post.headers)
+                    response = await client.post(paths[post.source], content=post.body, headers=post.headers_now())
                     status: int | None = response.status_code
                 except httpx.TransportError:
                     status = None
@@ -276,27 +288,45 @@ def figures(results: list[PostResult], elapsed_s: float) -> dict[str, Any]:
             "posts_per_s": round(len(results) / elapsed_s, 1) if elapsed_s else None}
 
 
-def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: int, workers: int,
+@dataclass(frozen=True)
+class Layout:
+    """Which processes serve the load: `planbot serve --workers W`, or web-only + N worker processes."""
+
+    workers: int = 1
+    worker_processes: int = 0
+
+    @property
+    def name(self) -> str:
+        """How the table names it."""
+        if self.worker_processes:
+            return f"serve --web-only + {self.worker_processes} × worker"
+        return f"serve --workers {self.workers}"
+
+
+def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: int, layout: Layout,
         database_url: str | None, source_data_dir: Path | None) -> dict[str, Any]:
-    """Start the fakes and the server, run the load, wait for the answers; every figure and the verdict."""
+    """Start the fakes and the servers, run the load, wait for the answers; every figure and the verdict."""
     from tests.fakes.slack_api import fake_slack_api
-    from tests.servers.serve import planbot_serve, seed_data_dir
+    from tests.servers.serve import planbot_serve, planbot_split, seed_data_dir
 
     with tempfile.TemporaryDirectory() as tmp, FakeLineApi(LINE_TOKEN).running() as fake_line, \
             fake_slack_api() as fake_slack:
         data_dir = seed_data_dir(source_data_dir, Path(tmp) / "data")
         url = database_url or f"sqlite:///{Path(tmp) / 'load.sqlite3'}"
         env = serve_env(data_dir, url, fake_line.url, fake_slack.api_url)
-        plan = build_plan(line, slack, copies, forged_ratio)
-        with planbot_serve(env, workers=workers) as server:
+        running = (planbot_split(env, layout.worker_processes, Path(tmp)) if layout.worker_processes
+                   else planbot_serve(env, workers=layout.workers))
+        with running as server:
+            plan = build_plan(line, slack, copies, forged_ratio)  # stamped now, as LINE stamps its events
             started = time.perf_counter()
             results = asyncio.run(post_all(server.url, plan.posts, concurrency))
             acked_s = time.perf_counter() - started
             answered_s = wait_answered(plan, plan.valid, fake_line, fake_slack, timeout_s=60 + 2.0 * len(plan.valid))
-            time.sleep(1.5)  # longer than the worker's idle poll: a duplicate would have gone out by now
+            # Every inbox row finished: nothing is left that could answer twice.
+            wait_until_finished(url, len(plan.valid), timeout_s=60)
         found = verdict(plan, results, fake_line, fake_slack, url)
         delivered = delivered_counts(plan, fake_line, fake_slack)
-        return {"workers": workers, "line_events": line, "slack_events": slack, "copies": copies,
+        return {"layout": layout.name, "line_events": line, "slack_events": slack, "copies": copies,
                 "forged_posts": len(plan.forged), "concurrency": concurrency,
                 **figures(results, acked_s), "all_acked_s": round(acked_s, 2),
                 "answered": sum(1 for k in plan.valid if delivered[k]),
@@ -304,6 +334,32 @@ def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: in
                 "answers_per_s": round(len(plan.valid) / (acked_s + answered_s), 1),
                 "forged_accepted": len(found.forged_accepted), "valid_lost": len(found.lost),
                 "duplicates": len(found.duplicated), "log_mismatches": len(found.log_mismatch), "held": found.held}
+
+
+def wait_until_finished(database_url: str, events: int, timeout_s: float) -> None:
+    """Until the inbox holds `events` rows, all done or failed (or the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        statuses = stored_counts(database_url)[2]
+        if statuses.get("done", 0) + statuses.get("failed", 0) >= events and set(statuses) <= {"done", "failed"}:
+            return
+        time.sleep(0.2)
+
+
+TABLE_ROWS = (("ack p50 (ms)", "ack_p50_ms"), ("ack p99 (ms)", "ack_p99_ms"), ("ack max (ms)", "ack_max_ms"),
+              ("acks/s (posts)", "posts_per_s"), ("all acked (s)", "all_acked_s"),
+              ("answers/s", "answers_per_s"), ("all answered (s)", "all_answered_s"),
+              ("answered / events", "answered"), ("forged accepted", "forged_accepted"),
+              ("lost", "valid_lost"), ("duplicated", "duplicates"), ("log mismatches", "log_mismatches"))
+
+
+def markdown_table(runs: list[dict[str, Any]]) -> str:
+    """The runs side by side, one column per layout."""
+    lines = ["| figure | " + " | ".join(f"`{r['layout']}`" for r in runs) + " |",
+             "| --- |" + " --- |" * len(runs)]
+    for label, key in TABLE_ROWS:
+        lines.append(f"| {label} | " + " | ".join(str(r[key]) for r in runs) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -314,22 +370,33 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=2)
     parser.add_argument("--forged", type=float, default=0.01)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn processes of `planbot serve`")
+    parser.add_argument("--web-only", action="store_true",
+                        help="`planbot serve --web-only` and --worker-processes `planbot worker` processes")
+    parser.add_argument("--worker-processes", type=int, default=2)
+    parser.add_argument("--compare", action="store_true",
+                        help="run `serve --workers W` and then the web-only layout; print both side by side")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--index-from", type=Path, default=None,
                         help="a data dir whose built index is copied (default: the per-user data dir)")
     args = parser.parse_args()
     if not 0 <= args.line <= 5000 or not 0 <= args.slack <= 5000 or not 1 <= args.copies <= 5:
         parser.error("keep it bounded: at most 5000 events per platform, 1-5 copies")
-    if not 1 <= args.concurrency <= 200 or not 1 <= args.workers <= 8:
-        parser.error("keep it bounded: concurrency 1-200, workers 1-8")
+    if not 1 <= args.concurrency <= 200 or not 1 <= args.workers <= 8 or not 1 <= args.worker_processes <= 8:
+        parser.error("keep it bounded: concurrency 1-200, workers 1-8, worker processes 1-8")
     source = args.index_from
     if source is None:
         from bot.settings import Settings
 
         source = Settings().data_dir
-    print(json.dumps(run(args.line, args.slack, args.copies, args.forged, args.concurrency, args.workers,
-                         args.database_url, source), ensure_ascii=False, indent=2))
+    split = Layout(worker_processes=args.worker_processes)
+    layouts = [Layout(workers=args.workers), split] if args.compare else [
+        split if args.web_only else Layout(workers=args.workers)]
+    runs = [run(args.line, args.slack, args.copies, args.forged, args.concurrency, layout, args.database_url,
+                source) for layout in layouts]
+    print(json.dumps(runs if args.compare else runs[0], ensure_ascii=False, indent=2))
+    if args.compare:
+        print(markdown_table(runs))
 
 
 if __name__ == "__main__":

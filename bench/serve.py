@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from bench.core import QUESTIONS, percentile
+from bench.load import Layout
 from bench.load import run as run_load
 from tests.servers.serve import ServeProcess, child_env, planbot_executable, planbot_serve, seed_data_dir
 
@@ -100,7 +101,8 @@ def run(events: int, rounds: int, server: bool, warm_source: Path) -> dict[str, 
         warm = seed_data_dir(warm_source, tmp / "warm")
         figures["cold_start_warm_data_dir"] = cold_start(warm, f"sqlite:///{tmp / 'warm.sqlite3'}")
         for workers in (1, 4):
-            figures[f"webhooks_{workers}_workers"] = run_load(events, events, 1, 0.01, 32, workers, None, warm)
+            figures[f"webhooks_{workers}_workers"] = run_load(events, events, 1, 0.01, 32, Layout(workers=workers),
+                                                              None, warm)
         embedded = {"PLANBOT_DATA_DIR": str(warm), "PLANBOT_ENV": "test",
                     "DATABASE_URL": f"sqlite:///{tmp / 'latency.sqlite3'}", "PLANBOT_RATE_LIMIT_PER_MINUTE": "10000"}
         figures["answer_latency_embedded"] = answer_latency(embedded, rounds)

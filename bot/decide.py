@@ -23,22 +23,22 @@ Outcome = Literal["answer", "navigate", "structure", "clarify", "not_in_plan", "
 class Thresholds:
     """Where the decision's lines fall. Calibrated on dev (evals/README.md); never on test."""
 
-    dense_min: float = 0.86  # the plan covers it: the best node is at least this close in meaning …
-    lexical_min: float = 3.0  # … or shares at least this much BM25 weight
-    plausible_min: float = 0.83  # below coverage but above this: ask which topic rather than refuse
-    refuse_kind_min: float = 0.6  # P(lookup or chit-chat) needed to refuse a message the plan matches
-    strong_dense: float = 0.90  # a match this close is answered even when the kind leans elsewhere
-    figures_min: float = 0.5  # P(figures) for "not in the loaded plan"
-    injection_min: float = 0.6  # P(injection) to decline
-    unreadable_min: float = 0.7  # P(unreadable) to ask for words
-    structure_min: float = 0.35  # P(structure) before the tree's exact counts and lists are tried
-    clarify_plan_max: float = 0.35  # P(plan) below this with only a plausible match: clarify
-    second_dense_gap: float = 0.01  # a second node is cited when this close in meaning …
+    dense_min: float = 0.87  # the plan covers it: the best node is at least this close in meaning …
+    lexical_min: float = 6.0  # … or shares at least this much BM25 weight
+    plausible_min: float = 0.8  # below coverage but above this: ask which topic rather than refuse
+    refuse_kind_min: float = 0.4  # P(lookup or chit-chat) needed to refuse a message the plan matches
+    strong_dense: float = 1.1  # a match this close is answered even when the kind leans elsewhere
+    figures_min: float = 0.4  # P(figures) for "not in the loaded plan"
+    injection_min: float = 0.5  # P(injection) to decline
+    unreadable_min: float = 0.5  # P(unreadable) to ask for words
+    structure_min: float = 0.3  # P(structure) before the tree's exact counts and lists are tried
+    clarify_plan_max: float = 0.5  # P(plan) below this with only a plausible match: clarify
+    second_dense_gap: float = 0.02  # a second node is cited when this close in meaning …
     second_lexical_ratio: float = 0.5  # … and sharing this share of the top node's words
-    topic_dense_gap: float = 0.03
+    topic_dense_gap: float = 0.02
     topic_lexical_ratio: float = 0.2
     max_topic_citations: int = 6
-    max_citations: int = 3
+    max_citations: int = 2
     max_candidates: int = 3
 
 

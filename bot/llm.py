@@ -14,12 +14,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import SecretStr
 
 from bot.compose import citations_for
@@ -29,6 +25,12 @@ from bot.llm_guard import FallbackReason, cited_ids, judge, strip_invalid_citati
 from bot.settings import Settings
 from bot.types import Answer, Citation
 from knowledge.tree import PlanTree
+
+if TYPE_CHECKING:  # LangChain loads only when an LLM is configured (it is most of the import time otherwise)
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import Runnable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ def load_prompt() -> ChatPromptTemplate:
     system, _, user = rest.partition("<!-- user -->")
     if not system.strip() or not user.strip():
         raise ConfigError("bot/prompts/answer.md needs a '<!-- system -->' and a '<!-- user -->' part")
+    from langchain_core.prompts import ChatPromptTemplate
+
     return ChatPromptTemplate.from_messages([("system", system.strip()), ("human", user.strip())])
 
 
@@ -111,6 +115,8 @@ def clean_user_text(text: str) -> str:
 
 
 def _parse_reply(message: BaseMessage) -> ModelReply:
+    from langchain_core.messages import AIMessage
+
     text = str(message.text)
     usage = message.usage_metadata if isinstance(message, AIMessage) else None
     tokens = {k: int(usage[k]) for k in ("input_tokens", "output_tokens", "total_tokens")} if usage else {}
@@ -122,6 +128,8 @@ class LLMComposer:
 
     def __init__(self, chat_model: BaseChatModel, name: str, tree: PlanTree, timeout_s: float,
                  contact: str, max_context_nodes: int = 5) -> None:
+        from langchain_core.runnables import RunnableLambda
+
         self.name = name
         self.tree = tree
         self.timeout_s = timeout_s

@@ -68,6 +68,11 @@ class PlanBot:
         self.passages = passages
         self.cues = cues or PassageCues.load(PASSAGE_CUES_FILE)
 
+    def with_llm(self, llm: LLMComposer | None) -> PlanBot:
+        """The same core (shared steps, index and model) composing through another LLM, or none."""
+        return PlanBot(self.settings, self.tree, self.embedder, self.understand, self.retriever, self.compose,
+                       self.thresholds, llm, passages=self.passages, cues=self.cues)
+
     def ask(self, question: Question) -> Answer:
         """Answer one question from the plan. Failures become the fixed apology, never an exception."""
         started = time.perf_counter()

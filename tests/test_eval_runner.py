@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.types import Answer, Citation, Question, RetrievedNode
 from evals.dataset import EvalRow, load_rows
 from evals.gate import GateConfig, below_target, check, load_baseline, load_config, write_baseline
+from evals.metrics import LOWER_IS_BETTER
 from evals.report import render_html, render_markdown, write_reports
 from evals.runner import run_eval
 from knowledge.parser import parse_plan
@@ -161,17 +162,20 @@ def test_metrics_short_of_target_are_reported_without_failing() -> None:
     config = GateConfig(minimums={"test": {"answer_accuracy": 0.7}}, targets={"test": {"answer_accuracy": 0.85}})
     metrics = {"extractive": {"answer_accuracy": 0.8}}
     assert check(metrics, "test", config, {}) == []
-    assert below_target(metrics, "test", config) == ["[extractive] answer_accuracy = 0.800, target 0.850"]
+    assert below_target(metrics, "test", config) == ["[extractive] answer_accuracy = 0.800, target ≥ 0.850"]
     assert below_target({"extractive": {"answer_accuracy": 0.9}}, "test", config) == []
 
 
 def test_committed_thresholds_are_the_agreed_ones() -> None:
     config = load_config()
+    # Issue 12's targets; the failing minimums never pass them (minimums are measured, targets are wanted).
+    assert config.targets["test"] == {"answer_accuracy": 0.9, "citation_precision": 0.9, "refusal_accuracy": 0.95,
+                                      "false_refusal_rate": 0.03, "dead_end_rate": 0.02}
     for split in ("dev", "test"):
-        # The issue's starting thresholds stay the targets; the failing minimums may never exceed them.
-        assert config.targets[split] == {"answer_accuracy": 0.85, "citation_precision": 0.9,
-                                         "refusal_accuracy": 0.9}
-        assert all(config.minimums[split][m] <= target for m, target in config.targets[split].items())
+        for metric, target in config.targets[split].items():
+            minimum = config.minimums[split].get(metric)
+            if minimum is not None:
+                assert minimum >= target if metric in LOWER_IS_BETTER else minimum <= target, (split, metric)
     assert config.max_drop == 0.02
 
 

@@ -84,4 +84,4 @@ def test_a_node_scores_by_its_best_vector(tmp_path: Path) -> None:
     scores = index.dense_scores(query)
     assert set(scores) == set(tree.nodes)
     assert max(scores, key=lambda n: scores[n]) == "3.2.2"
-    assert scores["3.2.2"] > 0.95  # the example vector, not the title, is what matched
+    assert scores["3.2.2"] > 0.9  # the example vector, not the title, is what matched

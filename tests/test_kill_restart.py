@@ -1,7 +1,9 @@
-"""kill -9 `planbot serve` in the middle of a load, start it again: every acknowledged event is answered once.
+"""kill -9 planbot in the middle of a load, start it again: every acknowledged event is answered once.
 
-Events that never got a 200 may be missing (LINE redelivers those); every event that did get a 200 must
-reach the fake LINE API exactly once (reply or push) and have exactly one answer-log row.
+Both layouts: `planbot serve` (one process), and `planbot serve --web-only` with two `planbot worker`
+processes (all killed at once, as a machine crash would). Events that never got a 200 may be missing (LINE
+redelivers those); every event that did get a 200 must reach the fake LINE API exactly once (reply or push)
+and have exactly one answer-log row.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+
+import pytest
 
 from bench.load import (
     LINE_TOKEN,
@@ -25,22 +29,27 @@ from bot.settings import Settings
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.slack_api import fake_slack_api
 from tests.servers.app import wait_until
-from tests.servers.serve import ServeProcess, seed_data_dir
+from tests.servers.serve import ServeProcess, SplitLayout, seed_data_dir, split_layout
 
 KILL_AFTER_ANSWERS = 15
 
 
+@pytest.mark.parametrize("layout", ["serve", "split"])
 def test_kill_9_mid_load_then_restart_answers_every_acknowledged_event_once(
-        planbot: PlanBot, settings: Settings, tmp_path: Path) -> None:
+        planbot: PlanBot, settings: Settings, tmp_path: Path, layout: str) -> None:
     database_url = f"sqlite:///{tmp_path / 'kill.sqlite3'}"
-    plan = build_plan(line=100, slack=40, copies=1, forged_ratio=0.0)
     with FakeLineApi(LINE_TOKEN).running() as fake_line, fake_slack_api() as fake_slack:
         env = serve_env(seed_data_dir(settings.data_dir, tmp_path / "data"), database_url, fake_line.url,
                         fake_slack.api_url, {"PLANBOT_INBOX_LEASE_SECONDS": "3"})
-        server = ServeProcess(env, log_path=tmp_path / "serve.log")
+        server: ServeProcess | SplitLayout = (ServeProcess(env, log_path=tmp_path / "serve.log") if layout == "serve"
+                                              else split_layout(env, workers=2, log_dir=tmp_path))
         server.start()
         try:
-            server.wait_healthy()
+            if isinstance(server, ServeProcess):
+                server.wait_healthy()
+            # Events are stamped now, as LINE stamps them when it sends them (not before the servers start):
+            # an answer older than the reply window goes out as a push.
+            plan = build_plan(line=100, slack=40, copies=1, forged_ratio=0.0)
             loading = threading.Event()
 
             def kill_when_answering() -> None:
@@ -55,13 +64,17 @@ def test_kill_9_mid_load_then_restart_answers_every_acknowledged_event_once(
             results = asyncio.run(post_all(server.url, plan.posts, concurrency=8,
                                            on_result=lambda _: loading.set(), rate_per_s=50))
             killer.join(timeout=30)
-            wait_until(lambda: server.process is not None and server.process.poll() is not None, timeout_s=15)
+            wait_until(lambda: all(p.process is not None and p.process.poll() is not None for p in processes(server)),
+                       timeout_s=15)
             acked = {(r.post.source, r.post.key) for r in results if r.status == 200}
             unanswered_at_kill = {k for k in acked if not delivered_counts(plan, fake_line, fake_slack)[k]}
             assert len(acked) < len(plan.valid), "the kill did not land mid-load"
             assert len(unanswered_at_kill) > 0
             assert any(r.status is None for r in results)  # posts after the kill found no server
-            server.restart()
+            if isinstance(server, ServeProcess):
+                server.restart()
+            else:
+                server.start()
             wait_answered(plan, acked, fake_line, fake_slack, timeout_s=90)
             held_rows = len(stored_counts(database_url)[1])
             wait_until(lambda: stored_counts(database_url)[2].get("done", 0) == held_rows, timeout_s=30)
@@ -75,3 +88,8 @@ def test_kill_9_mid_load_then_restart_answers_every_acknowledged_event_once(
     assert acked <= set(held) and statuses == {"done": len(held)}
     assert "Traceback" not in server.log_text()
     print(f"acked {len(acked)}/{len(plan.valid)}; unanswered when killed: {len(unanswered_at_kill)}")
+
+
+def processes(server: ServeProcess | SplitLayout) -> list[ServeProcess]:
+    """Every process of the layout."""
+    return server.processes if isinstance(server, SplitLayout) else [server]

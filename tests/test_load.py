@@ -41,8 +41,8 @@ def test_bounded_load_loses_nothing_answers_once_and_accepts_no_forgery(
             results = asyncio.run(post_all(server.url, plan.posts, concurrency=32))
             acked_s = time.perf_counter() - started
             wait_answered(plan, plan.valid, fake_line, fake_slack, timeout_s=150)
+            # One inbox row per valid event, every one finished: nothing is left that could answer again.
             wait_until(lambda: stored_counts(database_url)[2] == {"done": len(plan.valid)}, timeout_s=30)
-            time.sleep(1.2)  # past the worker's idle poll: a duplicate would have gone out by now
             assert server.process is not None and server.process.poll() is None
         found = verdict(plan, results, fake_line, fake_slack, database_url)
     measured = figures(results, acked_s)
@@ -54,5 +54,6 @@ def test_bounded_load_loses_nothing_answers_once_and_accepts_no_forgery(
     assert found.log_mismatch == []
     delivered = delivered_counts(plan, fake_line, fake_slack)
     assert sum(delivered.values()) == len(plan.valid)
-    assert measured["ack_p99_ms"] < 5000  # acknowledged well inside LINE's and Slack's timeouts
+    assert set(stored_counts(database_url)[1]) == plan.valid  # the redeliveries were not stored again
+    # How fast the acks are is measured by `python -m bench.load` (bench/RESULTS.md), not asserted here.
     assert "Traceback" not in server.log_text()

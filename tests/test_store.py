@@ -8,7 +8,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.store.answer_log import AnswerLog
 from bot.store.approved import ApprovedAnswers
@@ -76,16 +76,17 @@ def test_latest_feedback_per_user_wins(database: Database) -> None:
 
 
 def test_inbox_dedupes_and_leases(database: Database) -> None:
-    inbox = EventInbox(database, SEALER, lease_seconds=0.2, max_attempts=2)
+    inbox = EventInbox(database, SEALER, lease_seconds=60, max_attempts=2)
     assert inbox.accept("line", "ev-1", {"text": "a"}) is True
     assert inbox.accept("line", "ev-1", {"text": "a", "isRedelivery": True}) is False
     assert inbox.accept("slack", "ev-1", {"text": "same key, other source"}) is True
     first = inbox.claim("worker-a", limit=10)
     assert [item.event_key for item in first] == ["ev-1", "ev-1"]
     assert inbox.claim("worker-b", limit=10) == []  # leased to worker-a
-    import time
-
-    time.sleep(0.3)  # worker-a "died": its lease runs out and worker-b takes over
+    # worker-a "died": its lease runs out (the clock moved on, set here rather than waited for) and
+    # worker-b takes over.
+    with database.session() as session:
+        session.execute(update(InboxEvent).values(lease_until=utcnow() - timedelta(seconds=1)))
     taken = inbox.claim("worker-b", limit=10)
     assert len(taken) == 2 and all(item.attempts == 2 for item in taken)
     inbox.complete(first[0], "worker-a")  # stale holder: ignored

@@ -7,6 +7,7 @@ event carries a lease; if its worker dies (kill -9), the lease runs out and anot
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,13 +46,22 @@ class EventInbox:
 
     def accept(self, source: str, event_key: str, payload: dict[str, Any]) -> bool:
         """Store an event durably. False when (source, event_key) was seen before (a redelivery)."""
-        values = {"source": source, "event_key": event_key[:200], "payload": self.sealer.seal(payload),
-                  "status": "pending",
-                  "attempts": 0, "received_at": utcnow(), "not_before": utcnow()}
+        return self.accept_many([(source, event_key, payload)])[0]
+
+    def accept_many(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[bool]:
+        """`accept` for several events in one transaction: one commit (one fsync) for all of them.
+
+        A key seen before, or twice in `events`, is False. If the transaction fails, none is stored.
+        """
         dialect = sqlite if self.database.is_sqlite else postgresql
-        statement = dialect.insert(InboxEvent).values(**values).on_conflict_do_nothing().returning(InboxEvent.id)
+        statements = []
+        for source, event_key, payload in events:
+            values = {"source": source, "event_key": event_key[:200], "payload": self.sealer.seal(payload),
+                      "status": "pending", "attempts": 0, "received_at": utcnow(), "not_before": utcnow()}
+            statements.append(dialect.insert(InboxEvent).values(**values).on_conflict_do_nothing()
+                              .returning(InboxEvent.id))
         with self.database.session() as session:
-            return session.execute(statement).first() is not None
+            return [session.execute(statement).first() is not None for statement in statements]
 
     def claim(self, worker: str, limit: int = 1) -> list[InboxItem]:
         """Take up to `limit` due events (pending, or processing with an expired lease) for `worker`."""
@@ -86,6 +96,19 @@ class EventInbox:
                 continue
             items.append(InboxItem(row.id, row.source, row.event_key, payload, row.attempts))
         return items
+
+    def renew(self, item: InboxItem, worker: str) -> bool:
+        """Extend the lease of an event `worker` still holds (it is still working on it). False if it lost it.
+
+        A lease that ran out while its worker was merely slow would let a second worker answer the same
+        event at the same time; renewing while working leaves expiry to workers that died.
+        """
+        with self.database.session() as session:
+            result = session.execute(update(InboxEvent)
+                                     .where(InboxEvent.id == item.id, InboxEvent.claimed_by == worker[:80],
+                                            InboxEvent.status == "processing")
+                                     .values(lease_until=utcnow() + self.lease))
+            return bool(getattr(result, "rowcount", 0))
 
     def complete(self, item: InboxItem, worker: str) -> None:
         """Mark an event answered (only if `worker` still holds it)."""

@@ -70,5 +70,4 @@ def make_llm_planbot(base: PlanBot, chat_model: BaseChatModel, name: str = "fake
     """A PlanBot sharing `base`'s tree, embedder and retriever, answering `plan` questions through `chat_model`."""
     settings = base.settings
     composer = LLMComposer(chat_model, name, base.tree, timeout_s or settings.llm_timeout_s, settings.city_contact)
-    return PlanBot(settings, base.tree, base.embedder, base.understand, base.retriever, base.compose,
-                   base.thresholds, llm=composer, passages=base.passages, cues=base.cues)
+    return base.with_llm(composer)

@@ -1,7 +1,9 @@
-"""Run `planbot serve` as a real subprocess (its own process group), configured only by its environment.
+"""Run `planbot serve` (or `planbot worker`) as a real subprocess in its own process group, configured only
+by its environment.
 
-Used by the multi-worker, kill -9, load and secrets tests and by `bench/serve.py`: the app is started the
-way an operator starts it, so what is proved is the shipped command, not an in-process stand-in.
+Used by the multi-worker, kill -9, load and secrets tests and by `bench/`: the app is started the way an
+operator starts it, so what is proved is the shipped command, not an in-process stand-in. `planbot_split`
+starts the split layout: one `serve --web-only` and N `worker` processes on one database.
 """
 
 from __future__ import annotations
@@ -50,9 +52,16 @@ def child_env(settings_env: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+#: What `planbot worker` logs once it answers events (its readiness signal: it has no HTTP).
+WORKER_READY = "answering"
+
+
 @dataclass
 class ServeProcess:
-    """One `planbot serve` run: start, wait healthy, kill -9, terminate, restart on the same port."""
+    """One `planbot serve` run: start, wait healthy, kill -9, terminate, restart on the same port.
+
+    `web_only` adds `--web-only`; `worker=True` runs `planbot worker` instead (no port, no /healthz).
+    """
 
     env: dict[str, str]
     workers: int = 1
@@ -60,6 +69,9 @@ class ServeProcess:
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    web_only: bool = False
+    worker: bool = False
+    log_offset: int = 0
 
     @property
     def url(self) -> str:
@@ -69,7 +81,10 @@ class ServeProcess:
     def start(self) -> None:
         """Launch the command (stdout and stderr appended to `log_path`, or discarded)."""
         command = [planbot_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--workers", str(self.workers)]
+                   "--workers", str(self.workers), *(["--web-only"] if self.web_only else [])]
+        if self.worker:
+            command = [planbot_executable(), "worker"]
+        self.log_offset = len(self.log_text())
         out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(command, env=child_env(self.env), stdout=out,
@@ -80,8 +95,11 @@ class ServeProcess:
         self.starts += 1
 
     def wait_healthy(self, timeout_s: float = 90.0) -> float:
-        """Seconds until `/healthz` answered 200; raises if the process exits or the time runs out."""
+        """Seconds until `/healthz` answered 200 (a worker: until it logs that it answers); raises if the
+        process exits or the time runs out."""
         assert self.process is not None
+        if self.worker:
+            return self.wait_logged(WORKER_READY, timeout_s)
         started = time.monotonic()
         deadline = started + timeout_s
         while True:
@@ -95,6 +113,18 @@ class ServeProcess:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"planbot serve did not become healthy:\n{self.log_tail()}")
             time.sleep(0.1)
+
+    def wait_logged(self, text: str, timeout_s: float = 90.0) -> float:
+        """Seconds until the log contains `text` (this start's part of it); raises if the process exits."""
+        assert self.process is not None and self.log_path is not None, "needs a log_path"
+        started = time.monotonic()
+        while text not in self.log_text()[self.log_offset:]:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"planbot exited with {self.process.returncode}:\n{self.log_tail()}")
+            if time.monotonic() - started > timeout_s:
+                raise RuntimeError(f"planbot did not log {text!r}:\n{self.log_tail()}")
+            time.sleep(0.1)
+        return time.monotonic() - started
 
     def log_text(self) -> str:
         """Everything the process wrote so far."""
@@ -176,3 +206,61 @@ def planbot_serve(env: Mapping[str, str], workers: int = 1, log_path: Path | Non
         yield server
     finally:
         server.terminate()
+
+
+@dataclass
+class SplitLayout:
+    """`planbot serve --web-only` plus `planbot worker` processes on one database."""
+
+    web: ServeProcess
+    workers: list[ServeProcess]
+
+    @property
+    def url(self) -> str:
+        """Base URL of the web process."""
+        return self.web.url
+
+    @property
+    def processes(self) -> list[ServeProcess]:
+        """The web process first, then the workers."""
+        return [self.web, *self.workers]
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        """Start every process; return once the web answers /healthz and every worker answers events."""
+        for process in self.processes:
+            process.start()
+        for process in self.processes:
+            process.wait_healthy(timeout_s)
+
+    def kill9(self) -> None:
+        """SIGKILL every process of the layout."""
+        for process in self.processes:
+            process.kill9()
+
+    def terminate(self) -> None:
+        """SIGTERM every process (graceful), SIGKILL what lingers."""
+        for process in self.processes:
+            process.terminate()
+
+    def log_text(self) -> str:
+        """The logs of every process, one after another."""
+        return "\n".join(process.log_text() for process in self.processes)
+
+
+def split_layout(env: Mapping[str, str], workers: int, log_dir: Path, web_processes: int = 1) -> SplitLayout:
+    """The processes of a split layout (not started); logs `web.log`, `worker-1.log`, … in `log_dir`."""
+    web = ServeProcess(dict(env), workers=web_processes, log_path=log_dir / "web.log", web_only=True)
+    return SplitLayout(web, [ServeProcess(dict(env), log_path=log_dir / f"worker-{n}.log", worker=True)
+                             for n in range(1, workers + 1)])
+
+
+@contextmanager
+def planbot_split(env: Mapping[str, str], workers: int, log_dir: Path,
+                  timeout_s: float = 90.0) -> Iterator[SplitLayout]:
+    """Start `serve --web-only` and `workers` × `worker`; yield once all are up; stop them afterwards."""
+    layout = split_layout(env, workers, log_dir)
+    try:
+        layout.start(timeout_s)
+        yield layout
+    finally:
+        layout.terminate()
