@@ -57,7 +57,7 @@ def index_documents_command(settings: Settings, paths: Sequence[Path], label: st
         if only_if_changed and sources_unchanged(library.current_version(), paths):
             click.echo(f"documents unchanged: current version {describe(library.current_version())}")
             return
-        bot = build_planbot(settings, progress=progress)
+        bot = build_planbot(settings, progress=progress, load_sources=False)
         with writer_lock(settings.data_dir):
             result = index_loaded(library, bot.tree, bot.embedder, loaded, label, progress)
     except (PlanBotError, KnowledgeDocumentError) as exc:

@@ -12,15 +12,19 @@ from bot.compose import (
     nearest_topics_text,
     not_in_plan_text,
     out_of_scope_text,
+    passage_citation,
+    passage_quote_text,
     plan_answer_text,
     term_quote_text,
 )
 from bot.decide import Decision
 from bot.intents import Language
+from bot.passages import PassageCues, passage_line, quoted_passages
 from bot.retrieval import Retrieval
 from bot.structure import StructureQuery, answer_structure
-from bot.types import Answer
+from bot.types import Answer, Citation
 from bot.understand import Understanding
+from knowledge.documents import Passage
 from knowledge.tree import PlanTree
 
 
@@ -32,6 +36,7 @@ class Composer:
     contact: str
     max_chars: int
     examples: dict[str, tuple[str, ...]]
+    cues: PassageCues | None = None
 
     def __call__(self, u: Understanding, r: Retrieval | None, d: Decision) -> Answer:
         hits = r.hits if r is not None else ()
@@ -47,7 +52,8 @@ class Composer:
             return Answer(u.raw, clarify_text(self.tree, list(d.nodes), language), True, kind="clarify",
                           candidates=candidates, retrieved=hits, reason=d.reason)
         if d.outcome == "not_in_plan":
-            text = not_in_plan_text(self.tree, list(d.nodes), language, self.contact)
+            version = r.plan_version if r is not None else None
+            text = not_in_plan_text(self.tree, list(d.nodes), language, self.contact, version)
             return Answer(u.raw, text, False, kind="not_in_plan", candidates=candidates, retrieved=hits,
                           reason=d.reason)
         if d.outcome == "invalid_input":
@@ -71,12 +77,36 @@ class Composer:
             return Answer(u.raw, body, True, citations_for(tree, cited), kind="structure", retrieved=hits,
                           reason=d.reason)
         scores = {h.id: h.score for h in hits}
-        body = plan_answer_text(tree, cited, language, self.contact)
+        version = r.plan_version if r is not None else None
+        passages = self._passages(u, r, d, cited)
+        body = plan_answer_text(tree, cited, language, self.contact, version if passages else None)
         quotes = [(h.term, h.node_id, h.line) for h in u.terms if h.node_id in cited]
         if quotes:
             body = f"{term_quote_text(quotes, tree, language)}\n\n{body}"
-        return Answer(u.raw, body, True, citations_for(tree, cited, scores), kind="plan", retrieved=hits,
-                      related=_related(tree, cited, language), reason=d.reason)
+        citations = citations_for(tree, cited, scores)
+        if passages and version is not None:
+            body = f"{passage_quote_text(tree, passages, language, version)}\n\n{body}"
+            citations = _with_passages(citations, dict(passages))
+        quoted = tuple((n, passage_line(p)) for n, ps in passages for p in ps)
+        return Answer(u.raw, body, True, citations, kind="plan", retrieved=hits,
+                      related=_related(tree, cited, language), reason=d.reason, quoted=quoted)
+
+    def _passages(self, u: Understanding, r: Retrieval | None, d: Decision, cited: list[str]
+                  ) -> list[tuple[str, list[Passage]]]:
+        """Per cited node, the passages to quote: the 指標 rows holding the figure asked for, else the
+        sections the question names (主な取組 by default)."""
+        if r is None or not r.passages:
+            return []
+        if d.figures:
+            found = [(n, [p for p in r.figure_rows if p.node_id == n]) for n in cited]
+        else:
+            sections = self.cues.asked_sections(u.text) if self.cues is not None else ["主な取組"]
+            found = [(n, quoted_passages(r.passages, n, sections)) for n in cited]
+        return [(n, ps) for n, ps in found if ps]
+
+
+def _with_passages(citations: tuple[Citation, ...], quoted: dict[str, list[Passage]]) -> tuple[Citation, ...]:
+    return tuple(passage_citation(c, quoted[c.id]) if c.id in quoted else c for c in citations)
 
 
 def _related(tree: PlanTree, cited: list[str], language: Language) -> tuple[str, ...]:

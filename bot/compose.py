@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.intents import Language
-from bot.types import Answer, Citation
+from bot.passages import passage_line
+from bot.types import Answer, Citation, CitedSource
+from knowledge.documents import Passage
 from knowledge.tree import PlanTree
 
 NOT_LOADED_JA = ("※ 各施策の主な取組や指標・目標値は「基本計画」で定めるもので、"
@@ -18,15 +22,21 @@ def citations_for(tree: PlanTree, node_ids: list[str], scores: dict[str, float] 
     return tuple(Citation(n, tree.breadcrumb(n), tree[n].title, scores.get(n, 0.0)) for n in node_ids)
 
 
-def plan_answer_text(tree: PlanTree, node_ids: list[str], language: Language, contact: str) -> str:
-    """What the plan says about the question: the cited nodes, their place in the tree, their items."""
+def plan_answer_text(tree: PlanTree, node_ids: list[str], language: Language, contact: str,
+                     version: str | None = None) -> str:
+    """What the plan says about the question: the cited nodes, their place in the tree, their items.
+
+    `version`: the 基本計画 version loaded (its passages are quoted above this text), None with the 体系図 alone.
+    """
     blocks = [_node_block(tree, nid, language) for nid in node_ids]
+    en_note = NOT_LOADED_EN if version is None else f"Source of the quotes: the loaded 基本計画 ({version})."
+    ja_note = NOT_LOADED_JA if version is None else f"※ 引用は読み込んでいる基本計画（{version}）からです。"
     if language == "en":
         intro = "Here is what Aomori City's comprehensive plan (青森市総合計画) says on this:"
-        outro = f"{NOT_LOADED_EN} For details, please contact {contact}." if _has_tree_node(tree, node_ids) else ""
+        outro = f"{en_note} For details, please contact {contact}." if _has_tree_node(tree, node_ids) else ""
     else:
         intro = "青森市総合計画では、次のように位置づけられています。"
-        outro = f"{NOT_LOADED_JA}詳しくは{contact}へお問い合わせください。" if _has_tree_node(tree, node_ids) else ""
+        outro = f"{ja_note}詳しくは{contact}へお問い合わせください。" if _has_tree_node(tree, node_ids) else ""
     return "\n\n".join(part for part in [intro, *blocks, outro] if part)
 
 
@@ -57,9 +67,13 @@ def _node_block(tree: PlanTree, node_id: str, language: Language) -> str:
     return f"■ {node.label}{'（' + where + '）' if where else ''}\n{children}"
 
 
-def not_in_plan_text(tree: PlanTree, related: list[str], language: Language, contact: str) -> str:
-    """Budgets, indicators, targets and concrete projects: say plainly they are not in the loaded plan."""
+def not_in_plan_text(tree: PlanTree, related: list[str], language: Language, contact: str,
+                     version: str | None = None) -> str:
+    """Budgets, indicators, targets and concrete projects: say plainly they are not in the loaded plan
+    (naming the 基本計画 version searched when documents are loaded)."""
     names = "、".join(f"「{tree[n].label}」" for n in related)
+    if version is not None:
+        return _not_in_version_text(names, language, contact, version)
     if language == "en":
         text = ("The budget, indicators (指標), target values and concrete projects (主な取組) are decided in the "
                 "基本計画 (basic plan), and they are not in the plan text I have, so I cannot give any figures.")
@@ -134,3 +148,42 @@ def term_quote_text(quotes: list[tuple[str, str, str]], tree: PlanTree, language
 
 def _where(tree: PlanTree, node_id: str) -> str:
     return " › ".join(n.label for n in tree.ancestors(node_id)[:-1])
+
+
+def _not_in_version_text(names: str, language: Language, contact: str, version: str) -> str:
+    if language == "en":
+        text = (f"I searched the loaded 基本計画 ({version}) and this figure is not in it, so I cannot give a "
+                "number.")
+        if names:
+            text += f" The related part of the plan is {names}."
+        return f"{text} Please ask {contact} for the latest figures."
+    text = (f"読み込んでいる基本計画（{version}）を確認しましたが、お尋ねの数字は記載されていません。"
+            "そのため、数字をお答えすることはできません。")
+    if names:
+        text += f"関連する計画上の位置づけは{names}です。"
+    return f"{text}最新の情報は{contact}へお問い合わせください。"
+
+
+def passage_quote_text(tree: PlanTree, quotes: Sequence[tuple[str, Sequence[Passage]]], language: Language,
+                       version: str) -> str:
+    """The 基本計画's own words for each node: its section heading, then each passage as it stands."""
+    blocks = []
+    for node_id, passages in quotes:
+        sections = list(dict.fromkeys(p.section for p in passages))
+        lines = []
+        for section in sections:
+            lines.append(f"〔{section}〕")
+            lines.extend(f"・{passage_line(p)}" for p in passages if p.section == section)
+        cite = passages[0].source.cite()
+        head = f"■ {tree[node_id].label}（{node_id}）"
+        blocks.append("\n".join([head, *lines, f"（出典：{cite}）"]))
+    intro = (f"The loaded 基本計画 ({version}) says:" if language == "en"
+             else f"基本計画（{version}）には、次のとおり書かれています。")
+    return "\n\n".join([intro, *blocks])
+
+
+def passage_citation(citation: Citation, passages: Sequence[Passage]) -> Citation:
+    """A node's citation naming the section and source of the first passage quoted from it."""
+    first = passages[0]
+    source = CitedSource(first.source.version, first.source.file, first.source.page)
+    return Citation(citation.id, citation.path, citation.title, citation.score, first.section, source)

@@ -50,6 +50,7 @@ class Decision:
     nodes: tuple[str, ...] = ()
     reason: str = ""
     structure: StructureQuery | None = None
+    figures: bool = False  # answered from the 指標 rows that hold the figure asked for (`Retrieval.figure_rows`)
 
 
 def decide(u: Understanding, r: Retrieval | None, tree: PlanTree, t: Thresholds) -> Decision:
@@ -70,6 +71,10 @@ def decide(u: Understanding, r: Retrieval | None, tree: PlanTree, t: Thresholds)
     covered = r.top_dense >= t.dense_min or r.top_lexical >= t.lexical_min or bool(r.term_nodes)
     nearest = _near_the_top(r, t.second_dense_gap, t.second_lexical_ratio, 1) if covered else ()
     if kinds.of("figures") >= t.figures_min:
+        if r.figure_rows:  # the figure stands in a loaded 指標 row: quote it
+            rows = tuple(dict.fromkeys(p.node_id for p in r.figure_rows))
+            return Decision("answer", rows, f"P(figures)={kinds.of('figures'):.2f}; the figure stands in a "
+                            "loaded 指標 row", figures=True)
         return Decision("not_in_plan", nearest, f"P(figures)={kinds.of('figures'):.2f}")
     if kinds.of("structure") >= t.structure_min or u.topic_list:
         structure = parse_structure_query(u.text, tree, has_topic=bool(r.expansions) or bool(r.term_nodes))

@@ -21,9 +21,9 @@ from pydantic import SecretStr
 from bot.compose import citations_for
 from bot.errors import ConfigError, LLMError
 from bot.intents import Language
-from bot.llm_guard import FallbackReason, judge, strip_invalid_citations
+from bot.llm_guard import FallbackReason, cited_ids, judge, strip_invalid_citations, valid_ids
 from bot.settings import Settings
-from bot.types import Answer
+from bot.types import Answer, Citation
 from knowledge.tree import PlanTree
 
 if TYPE_CHECKING:  # LangChain loads only when an LLM is configured (it is most of the import time otherwise)
@@ -141,13 +141,17 @@ class LLMComposer:
         # One worker per concurrent answer; a model that hangs past the timeout only holds its own worker.
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="planbot-llm")
 
-    def context_text(self, node_ids: Sequence[str]) -> str:
-        """The plan nodes as the model sees them: id, then breadcrumb and text."""
-        return "\n\n".join(f"id: {nid}\n{self.tree.document_text(nid)}" for nid in node_ids)
+    def context_text(self, node_ids: Sequence[str], quoted: Sequence[tuple[str, str]] = ()) -> str:
+        """The plan nodes as the model sees them: id, then breadcrumb and text; then the 基本計画 passages
+        the extractive answer quotes (the only place a figure may come from besides the plan text)."""
+        nodes = "\n\n".join(f"id: {nid}\n{self.tree.document_text(nid)}" for nid in node_ids)
+        if not quoted:
+            return nodes
+        return nodes + "\n\n基本計画からの引用:\n" + "\n".join(f"・[{nid}] {line}" for nid, line in quoted)
 
     def _prompt_inputs(self, request: dict[str, Any]) -> dict[str, str]:
         language: Language = request["language"]
-        return {"context": self.context_text(request["node_ids"]),
+        return {"context": self.context_text(request["node_ids"], request.get("quoted", ())),
                 "question": clean_user_text(request["question"]),
                 "language_name": LANGUAGE_NAMES[language], "contact": self.contact}
 
@@ -155,20 +159,26 @@ class LLMComposer:
         """The guarded LLM answer, else `extractive` with a `fallback_reason`. Never raises."""
         node_ids = context_node_ids([c.id for c in extractive.citations],
                                     [h.id for h in extractive.retrieved], self.max_context_nodes)
-        request = {"node_ids": node_ids, "question": extractive.question, "language": language}
+        request = {"node_ids": node_ids, "question": extractive.question, "language": language,
+                   "quoted": extractive.quoted}
         try:
             reply = self._invoke(request)
         except LLMError as exc:
             reason: FallbackReason = "timeout" if isinstance(exc.__cause__, TimeoutError) else "error"
             log.warning("LLM call failed: %s", exc)
             return self._fallback(extractive, reason, {})
-        sources = [self.context_text(node_ids), extractive.question, self.contact]
+        # A number passes only if it stands in the plan text, in a quoted passage of a node the reply cites,
+        # in the question or in the contact.
+        cited = set(valid_ids(cited_ids(reply.text), node_ids))
+        passages = [(nid, line) for nid, line in extractive.quoted if nid in cited]
+        sources = [self.context_text(node_ids, passages), extractive.question, self.contact]
         verdict, valid = judge(reply.text, node_ids, sources, answerable=extractive.answerable)
         if verdict is not None:
             return self._fallback(extractive, verdict, reply.token_usage)
         scores = {h.id: h.score for h in extractive.retrieved}
         return replace(extractive, text=strip_invalid_citations(reply.text, node_ids), mode="llm",
-                       model=self.name, citations=citations_for(self.tree, valid, scores),
+                       model=self.name, citations=_keep_passage_citations(
+                           citations_for(self.tree, valid, scores), extractive.citations),
                        token_usage=reply.token_usage)
 
     def _invoke(self, request: dict[str, Any]) -> ModelReply:
@@ -188,3 +198,10 @@ class LLMComposer:
         log.warning("LLM answer rejected, extractive answer used (model=%s, reason=%s)", self.name, reason)
         return replace(extractive, mode="extractive", model=self.name, fallback_reason=reason,
                        token_usage=usage)
+
+
+def _keep_passage_citations(citations: tuple[Citation, ...], extractive: tuple[Citation, ...]
+                            ) -> tuple[Citation, ...]:
+    """The model's citations, keeping the section and source the extractive answer gave the same node."""
+    known = {c.id: c for c in extractive if c.section is not None}
+    return tuple(known.get(c.id, c) for c in citations)

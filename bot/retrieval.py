@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.types import RetrievedNode
+from knowledge.documents import Passage
 from knowledge.embeddings import Embedder
 from knowledge.index import PlanIndex
 from knowledge.lexical import KanaReadings, LexicalIndex, SynonymTable
@@ -26,6 +27,11 @@ class Retrieval:
     top_lexical: float
     expansions: tuple[str, ...]
     term_nodes: tuple[str, ...] = ()
+    # The loaded 基本計画 (none with the 体系図 alone): passages of the top nodes, the 指標 rows holding the
+    # figure a figure question asks for, and the version searched (「v0002 基本計画2026」).
+    passages: tuple[Passage, ...] = ()
+    figure_rows: tuple[Passage, ...] = ()
+    plan_version: str | None = None
 
     @property
     def dense_gap(self) -> float:

@@ -11,10 +11,11 @@ from dataclasses import replace
 
 from bot.answering import Composer
 from bot.decide import Decision, Thresholds, decide
-from bot.errors import APOLOGY_EN, APOLOGY_JA
+from bot.errors import APOLOGY_EN, APOLOGY_JA, ConfigError
 from bot.intents import detect_language
 from bot.kinds import load_classifier
 from bot.llm import LLMComposer, build_llm_composer
+from bot.passages import PassageCues, PassageFinder, figure_rows, version_name
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.settings import Settings
 from bot.types import Answer, Question
@@ -24,8 +25,17 @@ from knowledge import (
     MESSAGE_KINDS_FILE,
     NODE_EXAMPLES_FILE,
     NODE_KEYWORDS_FILE,
+    PASSAGE_CUES_FILE,
     PILLAR_NAMES_FILE,
     PLAN_SOURCE,
+)
+from knowledge.documents import (
+    KnowledgeDocumentError,
+    PassageLibrary,
+    ensure_sources,
+    open_chroma,
+    split_sources,
+    writer_lock,
 )
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.index import IndexLocation, Progress, index_lock, lexical_text, open_index
@@ -44,7 +54,8 @@ class PlanBot:
 
     def __init__(self, settings: Settings, tree: PlanTree, embedder: Embedder, understand: Understander,
                  retriever: HybridRetriever, compose: Composer, thresholds: Thresholds | None = None,
-                 llm: LLMComposer | None = None) -> None:
+                 llm: LLMComposer | None = None, passages: PassageFinder | None = None,
+                 cues: PassageCues | None = None) -> None:
         self.settings = settings
         self.tree = tree
         self.embedder = embedder
@@ -53,11 +64,14 @@ class PlanBot:
         self.compose = compose
         self.thresholds = thresholds or Thresholds()
         self.llm = llm
+        # The loaded 基本計画 documents (None: the 体系図 alone, as before any document was indexed).
+        self.passages = passages
+        self.cues = cues or PassageCues.load(PASSAGE_CUES_FILE)
 
     def with_llm(self, llm: LLMComposer | None) -> PlanBot:
         """The same core (shared steps, index and model) composing through another LLM, or none."""
         return PlanBot(self.settings, self.tree, self.embedder, self.understand, self.retriever, self.compose,
-                       self.thresholds, llm)
+                       self.thresholds, llm, passages=self.passages, cues=self.cues)
 
     def ask(self, question: Question) -> Answer:
         """Answer one question from the plan. Failures become the fixed apology, never an exception."""
@@ -75,6 +89,8 @@ class PlanBot:
         retrieval = self.retrieve(understood)
         decision = decide(understood, retrieval, self.tree, self.thresholds)
         answer = self.compose(understood, retrieval, decision)
+        if retrieval is not None and retrieval.plan_version is not None:
+            answer = replace(answer, plan_version=retrieval.plan_version)
         if self.llm is not None and decision.outcome == "answer":
             return self.llm.compose(answer, understood.language)
         return answer
@@ -88,7 +104,19 @@ class PlanBot:
         if u.context and retrieval.top_dense < t.dense_min and retrieval.top_lexical < t.lexical_min:
             # A follow-up in a thread ("それはいつから？") leans on the question before it.
             retrieval = self.retriever.retrieve(f"{u.context[-1]} {u.text}", u.terms)
-        return retrieval
+        return self.with_passages(u.text, retrieval)
+
+    def with_passages(self, text: str, retrieval: Retrieval, top: int = 3) -> Retrieval:
+        """The retrieval plus the loaded passages of its top nodes (unchanged with the 体系図 alone)."""
+        if self.passages is None:
+            return retrieval
+        nodes = [*retrieval.term_nodes, *(h.id for h in retrieval.hits[:top])]
+        found, version = self.passages.find(text, nodes)
+        if version is None:
+            return retrieval
+        top_node = retrieval.hits[0].id if retrieval.hits else None
+        rows = figure_rows(text, found, top_node, self.cues)
+        return replace(retrieval, passages=found, figure_rows=rows, plan_version=version_name(version))
 
     def decide(self, question: Question) -> tuple[Understanding, Retrieval | None, Decision]:
         """The first three steps alone (for evals and calibration)."""
@@ -102,8 +130,10 @@ def index_location(settings: Settings) -> IndexLocation:
     return IndexLocation(settings.data_dir, settings.collection_name, settings.chroma_host, settings.chroma_port)
 
 
-def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanBot:
-    """Load the tree, the embedder, the index and the message-kind model (built or brought up to date here)."""
+def build_planbot(settings: Settings, progress: Progress | None = None, load_sources: bool = True) -> PlanBot:
+    """Load the tree, the embedder, the index and the message-kind model (built or brought up to date here),
+    and open the 基本計画 passages; `PLANBOT_PLAN_SOURCES` is indexed first unless `load_sources` is False
+    (`planbot index` stores its own files)."""
     tree = parse_plan(settings.plan_source or PLAN_SOURCE)
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
     ids = [node.id for node in tree]
@@ -120,8 +150,25 @@ def build_planbot(settings: Settings, progress: Progress | None = None) -> PlanB
     retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder, readings)
     understand = Understander(tree, PlanTerms(tree), pillar_names(tree), embedder, classifier.predict,
                               settings.max_question_chars)
-    compose = Composer(tree, settings.city_contact, settings.max_question_chars, example_questions())
-    return PlanBot(settings, tree, embedder, understand, retriever, compose, llm=build_llm_composer(settings, tree))
+    cues = PassageCues.load(PASSAGE_CUES_FILE)
+    compose = Composer(tree, settings.city_contact, settings.max_question_chars, example_questions(), cues)
+    library = open_passages(settings, tree, embedder, progress, load_sources)
+    return PlanBot(settings, tree, embedder, understand, retriever, compose, llm=build_llm_composer(settings, tree),
+                   passages=PassageFinder(library, embedder), cues=cues)
+
+
+def open_passages(settings: Settings, tree: PlanTree, embedder: Embedder, progress: Progress | None,
+                  load_sources: bool) -> PassageLibrary:
+    """The versioned passage store beside the plan index (same Chroma), with PLANBOT_PLAN_SOURCES indexed."""
+    try:
+        library = PassageLibrary(open_chroma(settings.data_dir, settings.chroma_host, settings.chroma_port),
+                                 settings.collection_name)
+        if load_sources and settings.plan_sources:
+            with writer_lock(settings.data_dir):
+                ensure_sources(library, tree, embedder, split_sources(settings.plan_sources), progress)
+    except KnowledgeDocumentError as exc:
+        raise ConfigError(f"PLANBOT_PLAN_SOURCES: {exc}") from exc
+    return library
 
 
 def plan_word_messages(keywords: dict[str, list[str]]) -> list[str]:

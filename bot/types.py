@@ -35,16 +35,43 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A plan node the answer draws on. `path` reads 柱 › 政策 › 施策."""
+    """A plan node the answer draws on. `path` reads 柱 › 政策 › 施策.
+
+    A passage citation (quoting a loaded 基本計画 document) also names its `section` (主な取組, 指標, …) and its
+    `source`: the version's label, the file name, and the page where there is one.
+    """
 
     id: str
     path: str
     title: str = ""
     score: float = 0.0
+    section: str | None = None
+    source: CitedSource | None = None
 
-    def public(self) -> dict[str, str]:
-        """The citation as the CLI/API contract shows it."""
-        return {"id": self.id, "path": self.path}
+    def public(self) -> dict[str, Any]:
+        """The citation as the CLI/API contract shows it: id and path; section and source only when present."""
+        shown: dict[str, Any] = {"id": self.id, "path": self.path}
+        if self.section is not None:
+            shown["section"] = self.section
+        if self.source is not None:
+            shown["source"] = self.source.public()
+        return shown
+
+
+@dataclass(frozen=True, slots=True)
+class CitedSource:
+    """Where a quoted passage stands: the 基本計画 version's label, the file name, the page where there is one."""
+
+    version: str
+    file: str
+    page: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        """{"version", "file"} plus "page" when the format has pages."""
+        shown: dict[str, Any] = {"version": self.version, "file": self.file}
+        if self.page is not None:
+            shown["page"] = self.page
+        return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +105,9 @@ class Answer:
     candidates: tuple[Citation, ...] = ()
     # Why the core decided as it did (answer / clarify / refuse), for the log and the evals.
     reason: str = ""
+    # The 基本計画 version searched ("v0002 基本計画2026"), None with the 体系図 alone; and the passages quoted.
+    plan_version: str | None = None
+    quoted: tuple[tuple[str, str], ...] = ()  # (node id, the passage line as quoted)
 
     def to_public_json(self) -> dict[str, Any]:
         """The `planbot ask --json` contract: question, answer, answerable, kind, citations, candidates,

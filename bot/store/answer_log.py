@@ -53,6 +53,7 @@ class AnswerLog:
             approved_answer_id=answer.approved_answer_id,
             reason=answer.reason[:200] or None,
             candidates=[c.public() for c in answer.candidates],
+            plan_version=answer.plan_version[:200] if answer.plan_version else None,
         )
         try:
             with self.database.session() as session:

@@ -75,6 +75,8 @@ class AnswerRecord(Base):
     fallback_reason: Mapped[str | None] = mapped_column(String(40))
     token_usage: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     approved_answer_id: Mapped[int | None] = mapped_column(Integer)
+    # The 基本計画 version the answer was made from (「v0002 基本計画2026」); None: the 体系図 alone.
+    plan_version: Mapped[str | None] = mapped_column(String(200))
     feedback: Mapped[str | None] = mapped_column(String(8))  # latest of "up"/"down" over all users
     feedback_down: Mapped[int] = mapped_column(Integer, default=0)
     feedback_up: Mapped[int] = mapped_column(Integer, default=0)
