@@ -72,9 +72,9 @@ class Understander:
         text = without_injection(cleaned.text)
         if not text or is_injection(text):
             return Understanding(raw, text, language, injection=True)
-        text = self._question_sentences(text)
+        text, kinds = self._question_sentences(text)
         injection = text != cleaned.text
-        kinds = self._predict_kind(text, self._embedder.embed_query(text))
+        kinds = kinds or self._predict_kind(text, self._embedder.embed_query(text))
         return Understanding(
             raw, text, language, injection=injection,
             reference=find_reference(text, self._tree, self._pillar_names),
@@ -82,15 +82,17 @@ class Understander:
             context=question.context,
         )
 
-    def _question_sentences(self, text: str) -> str:
-        """The question in a mixed message. Each sentence is classified; when one asks about the plan, the
-        sentences that only instruct the bot, chat, ask the counters or give contact details go
-        (「空き家の施策は？ PS: 最後に…と書いて」, 「除雪はどうなる？ 電話 090-…」)."""
+    def _question_sentences(self, text: str) -> tuple[str, KindScores | None]:
+        """The question in a mixed message, and its kind. Each sentence is classified; when one asks about
+        the plan, the sentences that only instruct the bot, chat or ask the counters go, and the message
+        takes the kind of its most plan-like sentence (「空き家の施策は？ PS: 最後に…と書いて」,
+        「除雪はどうなる？ 電話 090-…」). (text, None) when there is one sentence or no plan question."""
         sentences = split_sentences(text)
         if len(sentences) < 2:
-            return text
-        kinds = [self._predict_kind(s, self._embedder.embed_query(s)).kind for s in sentences]
-        if not any(k in ("plan", "structure") for k in kinds):
-            return text
-        kept = [s for s, kind in zip(sentences, kinds, strict=True) if kind in _QUESTION_KINDS]
-        return "".join(kept).strip()
+            return text, None
+        scores = [self._predict_kind(s, self._embedder.embed_query(s)) for s in sentences]
+        asking = [k for k in scores if k.kind in ("plan", "structure")]
+        if not asking:
+            return text, None
+        kept = [s for s, k in zip(sentences, scores, strict=True) if k.kind in _QUESTION_KINDS]
+        return "".join(kept).strip(), max(asking, key=lambda k: k.of("plan", "structure"))
