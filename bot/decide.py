@@ -81,9 +81,7 @@ def decide(u: Understanding, r: Retrieval | None, tree: PlanTree, t: Thresholds)
         if structure is not None and not u.topic_list:
             return Decision("structure", reason="a question about the plan's shape", structure=structure)
     refuse = kinds.of("lookup", "chitchat")
-    # Refused only when not asking about the plan is the likelier reading: otherwise answer or clarify.
-    if refuse >= t.refuse_kind_min and refuse > kinds.of("plan", "structure") and not r.term_nodes \
-            and r.top_dense < t.strong_dense:
+    if refuse >= t.refuse_kind_min and not r.term_nodes and r.top_dense < t.strong_dense:
         offered = _candidates(r, t) if covered else ()
         return Decision("out_of_scope", offered, f"P(lookup|chit-chat)={refuse:.2f}")
     if covered:
