@@ -27,8 +27,8 @@ class Thresholds:
     lexical_min: float = 6.0  # … or shares at least this much BM25 weight
     plausible_min: float = 0.8  # below coverage but above this: ask which topic rather than refuse
     refuse_kind_min: float = 0.4  # P(lookup or chit-chat) needed to refuse a message the plan matches
-    strong_dense: float = 1.1  # a match this close is answered whatever the kind (above 1: dev preferred never)
-    figures_min: float = 0.4  # P(figures) for "not in the loaded plan"
+    strong_dense: float = 0.92  # a match this close is answered whatever the kind
+    figures_min: float = 0.3  # P(figures) for "not in the loaded plan"
     injection_min: float = 0.5  # P(injection) to decline
     unreadable_min: float = 0.5  # P(unreadable) to ask for words
     structure_min: float = 0.3  # P(structure) before the tree's exact counts and lists are tried

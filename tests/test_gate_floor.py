@@ -10,7 +10,8 @@ from evals.gate import load_config
 from evals.metrics import LOWER_IS_BETTER
 
 FLOOR = {
-    "test": {},
+    "test": {"answer_accuracy": 0.83, "citation_precision": 0.81, "refusal_accuracy": 0.88,
+             "false_refusal_rate": 0.03, "dead_end_rate": 0.14},
 }
 
 
