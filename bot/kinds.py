@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import joblib
 import numpy as np
@@ -128,8 +128,3 @@ def _cache_key(examples: Sequence[tuple[str, str]], embedder_name: str) -> str:
     for kind, text in examples:
         digest.update(f"{kind}\t{text}\n".encode())
     return digest.hexdigest()[:16]
-
-
-def describe(scores: KindScores) -> dict[str, Any]:
-    """Rounded probabilities, for logs and reasons."""
-    return {k: round(v, 3) for k, v in sorted(scores.probabilities.items(), key=lambda kv: -kv[1])}

@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 
 from bot.answering import Composer
-from bot.decide import Decision, Thresholds, decide
+from bot.decide import Thresholds, decide
 from bot.errors import APOLOGY_EN, APOLOGY_JA, ConfigError
 from bot.intents import detect_language
 from bot.kinds import load_classifier
@@ -118,11 +118,6 @@ class PlanBot:
         rows = figure_rows(text, found, top_node, self.cues)
         return replace(retrieval, passages=found, figure_rows=rows, plan_version=version_name(version))
 
-    def decide(self, question: Question) -> tuple[Understanding, Retrieval | None, Decision]:
-        """The first three steps alone (for evals and calibration)."""
-        understood = self.understand(question)
-        retrieval = self.retrieve(understood)
-        return understood, retrieval, decide(understood, retrieval, self.tree, self.thresholds)
 
 
 def index_location(settings: Settings) -> IndexLocation:
