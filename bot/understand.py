@@ -27,6 +27,10 @@ from knowledge.tree import PlanTree
 
 Problem = Literal["empty", "no_words", "too_long"]
 _QUESTION_KINDS = frozenset({"plan", "structure", "figures"})
+#: A follow-up in a thread read alone with less confidence than this is read together with the question
+#: before it (「それはいつから？」 after 「冬の除雪はどうなる？」); above it, it stands on its own (a new,
+#: clearly different question in the same thread).
+FOLLOW_UP_SURE = 0.6
 KindPredictor = Callable[[str, np.ndarray], KindScores]
 
 
@@ -75,6 +79,8 @@ class Understander:
         text, kinds = self._question_sentences(text)
         injection = text != cleaned.text
         kinds = kinds or self._predict_kind(text, self._embedder.embed_query(text))
+        if question.context and kinds.of(kinds.kind) < FOLLOW_UP_SURE:
+            kinds = self._in_context(text, question.context[-1]) or kinds
         return Understanding(
             raw, text, language, injection=injection,
             reference=find_reference(text, self._tree, self._pillar_names),
@@ -96,3 +102,9 @@ class Understander:
             return text, None
         kept = [s for s, k in zip(sentences, scores, strict=True) if k.kind in _QUESTION_KINDS]
         return "".join(kept).strip(), max(asking, key=lambda k: k.of("plan", "structure"))
+
+    def _in_context(self, text: str, before: str) -> KindScores | None:
+        """An unsure follow-up continues the question before it: like a mixed message, it takes the kind of
+        its most plan-like sentence, which is that question when it asked about the plan (None otherwise)."""
+        _, kinds = self._question_sentences(f"{before.strip()}\n{text}")
+        return kinds

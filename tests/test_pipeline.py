@@ -86,6 +86,18 @@ def test_no_single_word_refuses_a_plan_question(planbot: PlanBot, question: str,
     assert any(c.id.startswith(node) for c in (*answer.citations, *answer.candidates))
 
 
+def test_an_unsure_follow_up_continues_the_question_before_it(planbot: PlanBot) -> None:
+    alone = planbot.ask(Question("それって何年から？"))
+    follow_up = planbot.ask(Question("それって何年から？", context=("子どもの居場所づくりはどうなってる？",)))
+    assert not alone.citations
+    assert follow_up.answerable and follow_up.citations[0].id.startswith("2.1."), follow_up.reason
+
+
+def test_a_clearly_different_question_in_a_thread_stands_on_its_own(planbot: PlanBot) -> None:
+    answer = planbot.ask(Question("ねぶたの会期はいつからいつまで？", context=("冬の除雪はどうなる？",)))
+    assert not answer.answerable and answer.citations == ()
+
+
 def test_a_refusal_is_never_a_dead_end(planbot: PlanBot) -> None:
     for question in ("明日の天気は？", "ねぶたの会期はいつからいつまで？"):
         answer = ask(planbot, question)

@@ -58,6 +58,8 @@ def seeded(live: LiveApp) -> dict[str, int]:
     assert log.set_feedback(snow, "citizen-b", "down", reason="wrong_measure")
     assert log.set_feedback(ids[QUESTIONS[1]], "citizen-c", "up")
     assert log.set_feedback(ids[QUESTIONS[2]], "citizen-d", "down", reason="unclear")
+    for n, garbage in enumerate(QUESTIONS[3:6]):  # whatever the core made of them, citizens found it lacking
+        assert log.set_feedback(ids[garbage], f"citizen-g{n}", "down", reason="not_enough")
     database = live.services.database
     assert actions.set_status(database, snow, "flag", REVIEWER)
     assert actions.set_note(database, snow, "除雪の日程は基本計画にない。案内文を検討。", REVIEWER)
@@ -120,9 +122,9 @@ def test_review_views_fit_desk_and_phone(browser: Any, live: LiveApp, seeded: di
 
         page.goto(f"{live.url}/review/fix")
         groups = page.locator("#groups tr.group")
-        # The garbage questions the core refused or clarified form one group (how many it refuses is its call).
+        # The three garbage questions (refused, clarified or 👎) form the biggest group.
         count = int(groups.first.locator(".count").inner_text().strip())
-        assert count >= 2 and ("ゴミ" in groups.first.inner_text() or "ごみ" in groups.first.inner_text())
+        assert count == 3 and ("ゴミ" in groups.first.inner_text() or "ごみ" in groups.first.inner_text())
         _no_sideways_scroll(page)
         page.screenshot(path=str(shots / f"review-fix{suffix}.png"), full_page=device == "desktop")
         groups.first.locator("a.fix-group").click()

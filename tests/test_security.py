@@ -50,14 +50,15 @@ SLACK_USER = "Uzz5LACKUSER"
 def test_no_secret_or_raw_user_id_in_serve_logs_or_the_database(planbot: PlanBot, settings: Settings,
                                                                  tmp_path: Path) -> None:
     database = tmp_path / "secrets.sqlite3"
-    line_event_1 = line_event("SECRETSEVENT0001", 1)
-    line_event_1["source"]["userId"] = LINE_USER
     with FakeLineApi(SECRETS["LINE_CHANNEL_ACCESS_TOKEN"]).running() as fake_line, fake_slack_api() as fake_slack:
         fake_line.fail("reply", 500)  # a failure path that logs a warning
         env = {"PLANBOT_DATA_DIR": str(seed_data_dir(settings.data_dir, tmp_path / "data")), "PLANBOT_ENV": "test",
                "DATABASE_URL": f"sqlite:///{database}", "LINE_API_BASE_URL": fake_line.url,
                "SLACK_API_URL": fake_slack.api_url, **SECRETS}
         with planbot_serve(env, log_path=tmp_path / "serve.log") as server:
+            # Stamped once the server is up, so the reply token is fresh and the reply (which fails) is tried.
+            line_event_1 = line_event("SECRETSEVENT0001", 1)
+            line_event_1["source"]["userId"] = LINE_USER
             line = _line_post_with(line_event_1, SECRETS["LINE_CHANNEL_SECRET"])
             slack = _slack_post_from(SLACK_USER, SECRETS["SLACK_SIGNING_SECRET"])
             forged = _line_post_with(line_event("SECRETSFORGED01", 2), "not-the-secret")
