@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,7 +116,7 @@ def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Em
     vectors = embedder.embed_queries([text for _, text in examples])
     classifier = MessageKindClassifier.train(examples, vectors)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
+    partial = path.with_suffix(f".{os.getpid()}.tmp")  # processes training at once write apart
     joblib.dump(classifier, partial)
     partial.replace(path)  # atomic: another process never loads a half-written model
     return classifier

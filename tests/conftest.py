@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Tests that start from an empty data dir share one trained message-kind model (it is keyed by the content
+# hash of its data, so sharing is exact); training it once per data dir cost a minute each. Set before any
+# Settings is read; servers started by tests get it through tests.servers.serve.PASS_THROUGH.
+os.environ.setdefault("PLANBOT_MODEL_CACHE", str(Path(tempfile.gettempdir()) / "planbot-test-models"))
 
 from bot.service import PlanBot, build_planbot
 from bot.settings import Settings

@@ -24,7 +24,7 @@ import httpx
 from tests.servers.chroma import free_port
 
 #: Variables of the parent environment a child needs to run at all (nothing planbot reads).
-PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")
+PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "PLANBOT_MODEL_CACHE")
 
 
 def planbot_executable() -> str:
@@ -37,12 +37,11 @@ def planbot_executable() -> str:
 
 
 def seed_data_dir(source: Path | None, target: Path) -> Path:
-    """A data dir for a server: a copy of `source`'s built Chroma index and trained message-kind model (so
-    nothing is rebuilt or retrained), or empty."""
+    """A data dir for a server: a copy of `source`'s built Chroma index (so nothing is rebuilt), or empty.
+    (The trained message-kind model is shared through PLANBOT_MODEL_CACHE, see tests/conftest.py.)"""
     target.mkdir(parents=True, exist_ok=True)
-    for built in ("chroma", "models"):
-        if source is not None and (source / built).is_dir() and not (target / built).exists():
-            shutil.copytree(source / built, target / built)
+    if source is not None and (source / "chroma").is_dir() and not (target / "chroma").exists():
+        shutil.copytree(source / "chroma", target / "chroma")
     return target
 
 
