@@ -13,7 +13,8 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
 from bot.types import Answer, Citation, Question, RetrievedNode
-from knowledge.embeddings import Embedder, LangChainEmbeddings
+from knowledge.embeddings import Embedder
+from knowledge.langchain_embeddings import LangChainEmbeddings
 from knowledge.tree import PlanTree
 
 

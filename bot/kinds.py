@@ -2,7 +2,7 @@
 
 Features: the bundled embedder's query vector beside character n-grams (TF-IDF), so both meaning and
 surface form count and no single word decides. Classifier: logistic regression with sigmoid-calibrated
-probabilities, trained deterministically and cached under the data dir by the content hash of its inputs.
+probabilities, trained deterministically and cached (as arrays) by the content hash of its inputs.
 """
 
 from __future__ import annotations
@@ -10,19 +10,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
-import joblib
 import numpy as np
-import sklearn
-from scipy import sparse
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from bot.errors import ConfigError
 from knowledge.embeddings import Embedder
@@ -32,9 +28,11 @@ log = logging.getLogger(__name__)
 MessageKind = Literal["plan", "structure", "figures", "lookup", "chitchat", "injection", "unreadable"]
 KINDS: tuple[MessageKind, ...] = ("plan", "structure", "figures", "lookup", "chitchat", "injection", "unreadable")
 #: Bump when the features or the model change, so a cached model is retrained.
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 #: How much the embedding counts beside the n-grams (both are unit-length blocks).
 EMBEDDING_WEIGHT = 1.0
+NGRAMS = (1, 3)
+_WHITESPACE = re.compile(r"\s\s+")  # scikit-learn's own white-space rule for char_wb
 
 
 @dataclass(frozen=True)
@@ -71,30 +69,122 @@ def _surface(text: str) -> str:
 
 
 class MessageKindClassifier:
-    """Predicts a message's kind from its text and its embedding."""
+    """Predicts a message's kind from its text and its embedding.
 
-    def __init__(self, vectorizer: TfidfVectorizer, model: CalibratedClassifierCV) -> None:
-        self._vectorizer = vectorizer
-        self._model = model
-        self._classes = [str(c) for c in model.classes_]
+    Trained with scikit-learn (TF-IDF over character n-grams, logistic regression, sigmoid calibration over
+    5 folds), then kept as the plain arrays its prediction needs: answering never imports scikit-learn or
+    SciPy (1.7 s and 70 MB of a cold start), and the cache file holds numbers, not pickled code.
+    """
+
+    def __init__(self, classes: Sequence[str], vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray,
+                 intercept: np.ndarray, calibration: np.ndarray) -> None:
+        self.classes = tuple(classes)
+        self.vocabulary = vocabulary
+        # C-ordered float64 whether fresh from scikit-learn or read back, so both predict bit for bit alike.
+        self.idf = np.ascontiguousarray(idf, dtype=np.float64)  # (grams,)
+        self.coef = np.ascontiguousarray(coef, dtype=np.float64)  # (folds, classes, grams + embedding dims)
+        self.intercept = np.ascontiguousarray(intercept, dtype=np.float64)  # (folds, classes)
+        self.calibration = np.ascontiguousarray(calibration, dtype=np.float64)  # (folds, 2, classes): a, b
 
     @classmethod
     def train(cls, examples: Sequence[tuple[str, str]], vectors: np.ndarray) -> MessageKindClassifier:
         """Fit on (kind, text) pairs and their query embeddings (same order)."""
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
-        grams = vectorizer.fit_transform([_surface(text) for _, text in examples])
-        features = sparse.hstack([grams, sparse.csr_matrix(vectors * EMBEDDING_WEIGHT)]).tocsr()
-        base = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
-        model = CalibratedClassifierCV(base, method="sigmoid", cv=5)
-        model.fit(features, [kind for kind, _ in examples])
-        return cls(vectorizer, model)
+        return cls.from_sklearn(*fit_sklearn(examples, vectors))
+
+    @classmethod
+    def from_sklearn(cls, vectorizer: Any, model: Any) -> MessageKindClassifier:
+        """The arrays of a fitted TfidfVectorizer and CalibratedClassifierCV (sigmoid, logistic regression)."""
+        classes = [str(c) for c in model.classes_]
+        folds = model.calibrated_classifiers_
+        if any([str(c) for c in f.estimator.classes_] != classes for f in folds):
+            raise ConfigError("a calibration fold saw fewer kinds than the whole; add examples of each kind")
+        return cls(
+            classes, {str(gram): int(i) for gram, i in vectorizer.vocabulary_.items()},
+            np.asarray(vectorizer.idf_, dtype=np.float64),
+            np.stack([f.estimator.coef_ for f in folds]), np.stack([f.estimator.intercept_ for f in folds]),
+            np.stack([[[c.a_ for c in f.calibrators], [c.b_ for c in f.calibrators]] for f in folds]),
+        )
 
     def predict(self, text: str, vector: np.ndarray) -> KindScores:
-        """The calibrated probability of each kind for one message."""
-        grams = self._vectorizer.transform([_surface(text)])
-        features = sparse.hstack([grams, sparse.csr_matrix(np.atleast_2d(vector) * EMBEDDING_WEIGHT)]).tocsr()
-        row = self._model.predict_proba(features)[0]
-        return KindScores({kind: float(p) for kind, p in zip(self._classes, row, strict=True)})
+        """The calibrated probability of each kind for one message (as scikit-learn's predict_proba)."""
+        features = np.concatenate([self._grams(text), np.ravel(vector) * EMBEDDING_WEIGHT])
+        decision = self.coef @ features + self.intercept  # (folds, classes)
+        a, b = self.calibration[:, 0], self.calibration[:, 1]
+        proba = 1.0 / (1.0 + np.exp(a * decision + b))
+        total = proba.sum(axis=1, keepdims=True)
+        proba = np.divide(proba, total, out=np.full_like(proba, 1 / len(self.classes)), where=total != 0)
+        row = proba.mean(axis=0)
+        return KindScores({kind: float(p) for kind, p in zip(self.classes, row, strict=True)})
+
+    def _grams(self, text: str) -> np.ndarray:
+        """TfidfVectorizer(analyzer="char_wb", sublinear_tf=True, norm="l2") of one text."""
+        counts: dict[int, int] = {}
+        for gram in char_wb_ngrams(_surface(text), *NGRAMS):
+            index = self.vocabulary.get(gram)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        grams = np.zeros(len(self.idf))
+        if counts:
+            indices = np.fromiter(counts, dtype=np.int64)
+            grams[indices] = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[indices]
+            grams /= np.linalg.norm(grams)
+        return grams
+
+    def save(self, path: Path) -> None:
+        """Write the arrays (numbers only, no pickle)."""
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        with path.open("wb") as out:
+            np.savez(out, classes=np.array(self.classes), terms=np.array(terms, dtype=str), idf=self.idf,
+                     coef=self.coef, intercept=self.intercept, calibration=self.calibration)
+
+    @classmethod
+    def load(cls, path: Path) -> MessageKindClassifier:
+        """Read what `save` wrote."""
+        with np.load(path, allow_pickle=False) as data:
+            terms = [str(t) for t in data["terms"]]
+            return cls([str(c) for c in data["classes"]], {t: i for i, t in enumerate(terms)}, data["idf"],
+                       data["coef"], data["intercept"], data["calibration"])
+
+
+def fit_sklearn(examples: Sequence[tuple[str, str]], vectors: np.ndarray) -> tuple[Any, Any]:
+    """The scikit-learn fit behind `MessageKindClassifier.train` (imported here only: training is rare)."""
+    from scipy import sparse
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=1)
+    grams = vectorizer.fit_transform([_surface(text) for _, text in examples])
+    features = sparse.hstack([grams, sparse.csr_matrix(vectors * EMBEDDING_WEIGHT)]).tocsr()
+    base = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=5)
+    model.fit(features, [kind for kind, _ in examples])
+    return vectorizer, model
+
+
+def sklearn_features(vectorizer: Any, text: str, vector: np.ndarray) -> Any:
+    """The feature row scikit-learn's model sees for one message (tests compare the exported arrays to it)."""
+    from scipy import sparse
+
+    grams = vectorizer.transform([_surface(text)])
+    return sparse.hstack([grams, sparse.csr_matrix(np.atleast_2d(vector) * EMBEDDING_WEIGHT)]).tocsr()
+
+
+def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Character n-grams inside word boundaries, each word padded with a space: exactly scikit-learn's
+    `char_wb` analyzer (whitespace runs become one space; a word shorter than n is counted once)."""
+    grams: list[str] = []
+    for word in _WHITESPACE.sub(" ", text).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset:offset + n])
+            while offset + n < len(padded):
+                offset += 1
+                grams.append(padded[offset:offset + n])
+            if offset == 0:
+                break
+    return grams
 
 
 def training_examples(kinds_file: Path, plan_examples: Sequence[str]) -> list[tuple[str, str]]:
@@ -107,24 +197,24 @@ def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Em
     """The cached classifier for exactly these inputs, or a freshly trained (and then cached) one."""
     examples = training_examples(kinds_file, plan_examples)
     key = _cache_key(examples, getattr(embedder, "name", type(embedder).__name__))
-    path = cache_dir / f"message-kinds-{key}.joblib"
+    path = cache_dir / f"message-kinds-{key}.npz"
     if path.exists():
         try:
-            return cast(MessageKindClassifier, joblib.load(path))
+            return MessageKindClassifier.load(path)
         except Exception:  # a truncated or foreign file: retrain rather than fail
             log.warning("the cached message-kind model %s is unreadable; retraining", path.name)
     vectors = embedder.embed_queries([text for _, text in examples])
     classifier = MessageKindClassifier.train(examples, vectors)
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")  # processes training at once write apart
-    joblib.dump(classifier, partial)
+    classifier.save(partial)
     partial.replace(path)  # atomic: another process never loads a half-written model
     return classifier
 
 
 def _cache_key(examples: Sequence[tuple[str, str]], embedder_name: str) -> str:
     digest = hashlib.sha256()
-    for part in (FEATURES_VERSION, sklearn.__version__, embedder_name, str(EMBEDDING_WEIGHT)):
+    for part in (FEATURES_VERSION, version("scikit-learn"), embedder_name, str(EMBEDDING_WEIGHT)):
         digest.update(part.encode() + b"\0")
     for kind, text in examples:
         digest.update(f"{kind}\t{text}\n".encode())

