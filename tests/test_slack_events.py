@@ -278,6 +278,40 @@ def test_a_refused_post_is_not_retried(live: LiveApp, fake: FakeSlack) -> None:
     assert len(fake.calls_to("chat.postMessage")) == 1
 
 
+def test_concurrent_requests_ask_slack_who_the_bot_is_once(fake: FakeSlack) -> None:
+    import asyncio
+
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from adapters.slack.identity import SlackIdentity
+
+    async def burst() -> list[str | None]:
+        identity = SlackIdentity(AsyncWebClient(token="xoxb-test-token", base_url=fake.api_url))
+        results = await asyncio.gather(*(identity.result() for _ in range(12)))
+        return [r.bot_user_id for r in results]
+
+    assert asyncio.run(burst()) == [BOT_USER_ID] * 12
+    assert len(fake.calls_to("auth.test")) == 1
+
+
+def test_slack_down_at_start_up_does_not_stop_the_burst_after_it(tmp_path: Path, settings: Settings,
+                                                                  planbot: PlanBot, fake: FakeSlack) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.state.fail_next("auth.test", status=500, error="internal_error", times=1)
+    slack_settings = settings.model_copy(update={
+        "database_url": f"sqlite:///{tmp_path / 'slack.sqlite3'}", "slack_signing_secret": SecretStr(SECRET),
+        "slack_bot_token": SecretStr("xoxb-test-token"), "slack_api_url": fake.api_url})
+    with live_app(create_app(slack_settings, planbot=planbot, channels=[SlackChannel(slack_settings)])) as live:
+        assert len(fake.calls_to("auth.test")) == 1  # asked at start-up, and failed
+        events = [(mention("冬の除雪はどうなる？", f"1700000900.{n:06d}"), f"Ev0BURST{n:02d}") for n in range(8)]
+        with ThreadPoolExecutor(8) as pool:
+            replies = list(pool.map(lambda e: post_event(live, *e), events))
+        assert [r.status_code for r in replies] == [200] * 8
+        wait_until(lambda: len(fake.calls_to("chat.postMessage")) == 8, timeout_s=60)
+    assert len(fake.calls_to("auth.test")) == 2  # one failure at start-up, then one answer for the burst
+
+
 def test_socket_mode_feeds_the_same_listeners(tmp_path: Path, settings: Settings, planbot: PlanBot,
                                               fake: FakeSlack) -> None:
     socket_settings = settings.model_copy(update={

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.services import Services
 from adapters.slack.bolt_app import build_bolt_app
 from adapters.slack.delivery import SlackDelivery
+from adapters.slack.identity import SlackIdentity
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ class SlackChannel:
         # No shared aiohttp session: bolt deep-copies the client for lazy listeners, and a session can't be.
         client = AsyncWebClient(token=token, base_url=base_url, timeout=API_TIMEOUT_S)
         executor = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack")
-        app = build_bolt_app(services, client, executor)
+        identity = SlackIdentity(client)
+        await identity.warm()
+        app = build_bolt_app(services, client, executor, identity)
         self._handler = AsyncSlackRequestHandler(app)
         delivery = SlackDelivery(services, WebClient(token=token, base_url=base_url, timeout=API_TIMEOUT_S))
         services.handlers["slack"] = delivery.handle

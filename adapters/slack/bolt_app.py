@@ -38,6 +38,7 @@ from adapters.slack.blocks import (
     slack_to_plain,
     thanks_text,
 )
+from adapters.slack.identity import SlackIdentity
 from bot.contacts import Contact, ContactBook
 from bot.store.privacy import hash_user, mask_personal_data
 
@@ -232,11 +233,15 @@ class SlackListeners:
         await ack()
 
 
-def build_bolt_app(services: Services, client: AsyncWebClient, executor: Executor | None = None) -> AsyncApp:
-    """The AsyncApp with every listener; signature and timestamp checks stay on (bolt's defaults)."""
+def build_bolt_app(services: Services, client: AsyncWebClient, executor: Executor | None = None,
+                   identity: SlackIdentity | None = None) -> AsyncApp:
+    """The AsyncApp with every listener; signature and timestamp checks stay on (bolt's defaults). Requests
+    are authorized by `identity` (one shared auth.test; see adapters/slack/identity.py)."""
     settings = services.settings
+    identity = identity or SlackIdentity(client)
     app = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(), client=client,
-                   process_before_response=True, logger=logging.getLogger("planbot.slack.bolt"))
+                   authorize=identity.authorize_function(), process_before_response=True,
+                   logger=logging.getLogger("planbot.slack.bolt"))
     listeners = SlackListeners(services, executor)
     app.event("app_mention")(listeners.on_mention)
     app.event("message")(listeners.on_message)
