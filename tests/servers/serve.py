@@ -37,11 +37,13 @@ def planbot_executable() -> str:
 
 
 def seed_data_dir(source: Path | None, target: Path) -> Path:
-    """A data dir for a server: a copy of `source`'s built Chroma index (so nothing is rebuilt), or empty.
-    (The trained message-kind model is shared through PLANBOT_MODEL_CACHE, see tests/conftest.py.)"""
+    """A data dir for a server: a copy of `source`'s built Chroma index and trained message-kind model (so
+    nothing is rebuilt), or empty. (Under pytest the model is shared through PLANBOT_MODEL_CACHE instead, see
+    tests/conftest.py; bench runs outside pytest copy it.)"""
     target.mkdir(parents=True, exist_ok=True)
-    if source is not None and (source / "chroma").is_dir() and not (target / "chroma").exists():
-        shutil.copytree(source / "chroma", target / "chroma")
+    for built in ("chroma", "models"):
+        if source is not None and (source / built).is_dir() and not (target / built).exists():
+            shutil.copytree(source / built, target / built)
     return target
 
 
