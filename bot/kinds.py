@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -32,6 +32,7 @@ FEATURES_VERSION = "2"
 #: How much the embedding counts beside the n-grams (both are unit-length blocks).
 EMBEDDING_WEIGHT = 1.0
 NGRAMS = (1, 3)
+TRAINING_BATCH = 256
 _WHITESPACE = re.compile(r"\s\s+")  # scikit-learn's own white-space rule for char_wb
 
 
@@ -195,9 +196,10 @@ def training_examples(kinds_file: Path, plan_examples: Sequence[str]) -> list[tu
     return [*read_examples(kinds_file), *(("plan", text) for text in plan_examples)]
 
 
-def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Embedder,
-                    cache_dir: Path) -> MessageKindClassifier:
-    """The cached classifier for exactly these inputs, or a freshly trained (and then cached) one."""
+def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Embedder, cache_dir: Path,
+                    progress: Callable[[int, int, str], None] | None = None) -> MessageKindClassifier:
+    """The cached classifier for exactly these inputs, or a freshly trained (and then cached) one; training
+    (about a minute on 2 cores) reports `progress(done, total, what)` as it embeds the examples."""
     examples = training_examples(kinds_file, plan_examples)
     key = _cache_key(examples, getattr(embedder, "name", type(embedder).__name__))
     path = cache_dir / f"message-kinds-{key}.npz"
@@ -206,13 +208,24 @@ def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Em
             return MessageKindClassifier.load(path)
         except Exception:  # a truncated or foreign file: retrain rather than fail
             log.warning("the cached message-kind model %s is unreadable; retraining", path.name)
-    vectors = embedder.embed_queries([text for _, text in examples])
-    classifier = MessageKindClassifier.train(examples, vectors)
+    texts = [text for _, text in examples]
+    batches = [embedder.embed_queries(texts[start:start + TRAINING_BATCH])
+               for start in _reported(range(0, len(texts), TRAINING_BATCH), len(texts), progress)]
+    if progress:
+        progress(len(texts), len(texts), "fitting the message-kind model")
+    classifier = MessageKindClassifier.train(examples, np.vstack(batches))
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")  # processes training at once write apart
     classifier.save(partial)
     partial.replace(path)  # atomic: another process never loads a half-written model
     return classifier
+
+
+def _reported(starts: range, total: int, progress: Callable[[int, int, str], None] | None) -> Iterator[int]:
+    for start in starts:
+        if progress:
+            progress(start, total, "embedding the message-kind examples")
+        yield start
 
 
 def _cache_key(examples: Sequence[tuple[str, str]], embedder_name: str) -> str:

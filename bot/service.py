@@ -140,7 +140,7 @@ def build_planbot(settings: Settings, progress: Progress | None = None, load_sou
     with index_lock(location):
         index = open_index(location, tree, embedder, progress, extras)
         models = settings.model_cache or settings.data_dir / "models"
-        classifier = load_classifier(MESSAGE_KINDS_FILE, plan_messages, embedder, models)
+        classifier = load_classifier(MESSAGE_KINDS_FILE, plan_messages, embedder, models, progress)
     lexical = LexicalIndex(ids, [lexical_text(tree, i, extras[i]) for i in ids], JapaneseTokenizer())
     readings = KanaReadings([tree.document_text(i) for i in ids])
     retriever = HybridRetriever(tree, index, lexical, SynonymTable.load(), embedder, readings)
