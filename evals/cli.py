@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from bot.errors import PlanBotError
 from bot.settings import Settings, settings_of
 from evals.dataset import SPLIT_CHOICES
 from evals.runner import Answerer, EvalRun
+from knowledge.progress import ProgressPrinter
 
 KNOWN_MODES = ("extractive", "llm")
 TABLE_METRICS = (
@@ -30,12 +31,10 @@ def settings_from(ctx: click.Context) -> Settings:
         raise click.ClickException(f"invalid settings: {exc}") from exc
 
 
-def _echo_progress(mode: str, done: int, total: int) -> None:
-    click.echo(f"\r{mode}: {done}/{total}", err=True, nl=done >= total)
-
-
-def _index_progress(done: int, total: int, what: str) -> None:
-    click.echo(f"\r{what}: {done}/{total}", err=True, nl=done >= total)
+def _run_progress() -> Callable[[str, int, int], None]:
+    """The runner reports (mode, done, total); the printer takes (done, total, what)."""
+    printer = ProgressPrinter()
+    return lambda mode, done, total: printer(done, total, mode)
 
 
 def _parse_modes(value: str) -> list[str]:
@@ -57,7 +56,7 @@ def build_answerers(settings: Settings, modes: Sequence[str]) -> dict[str, Answe
             click.echo("note: mode 'llm' skipped (PLANBOT_LLM is not set)", err=True)
             continue
         mode_settings = settings.model_copy(update={"llm": None}) if mode == "extractive" else settings
-        answerers[mode] = build_planbot(mode_settings, progress=_index_progress).ask
+        answerers[mode] = build_planbot(mode_settings, progress=ProgressPrinter()).ask
     return answerers
 
 
@@ -132,7 +131,7 @@ def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_
     if not answerers:
         raise click.ClickException("no mode to run")
     run = run_eval(rows, answerers, tree, split=split, sources=[str(p) for p in paths],
-                   progress=_echo_progress)
+                   progress=_run_progress())
     md_path, _ = write_reports(run, report_path or default_report_path(settings.data_dir, split))
     baseline_file = baseline_path or gating.BASELINE_FILE
     if write_baseline:
@@ -200,7 +199,7 @@ def calibrate_command(ctx: click.Context) -> None:
 
     settings = settings_from(ctx).model_copy(update={"llm": None})
     try:
-        bot = build_planbot(settings, progress=_index_progress)
+        bot = build_planbot(settings, progress=ProgressPrinter())
         rows = load_rows(split_paths("dev"), bot.tree)
     except PlanBotError as exc:
         raise click.ClickException(str(exc)) from exc

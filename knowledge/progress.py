@@ -1,0 +1,40 @@
+"""Progress of long work (indexing, training, evaluating) on stderr, for every command that does it.
+
+One updating line on a terminal; otherwise whole lines, each tenth of the way and at the end, so that a log
+or CI output gets lines, not carriage returns. The CLI and the eval commands share it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+
+class ProgressPrinter:
+    """`progress(done, total, what)` as knowledge.index and bot.service call it."""
+
+    def __init__(self, terminal: bool | None = None, stream: TextIO | None = None) -> None:
+        self._stream = stream
+        self.terminal = self._out().isatty() if terminal is None else terminal
+        self._shown: dict[str, int] = {}
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        """Report `done` of `total` for the step `what`."""
+        if self.terminal:
+            self._write(f"\r{what}: {done}/{total}" + ("\n" if done >= total else ""))
+            return
+        tenth = 10 if total <= 0 else min(10, done * 10 // total)
+        if self._shown.get(what, -1) >= tenth and done < total:
+            return
+        if done >= total and self._shown.get(what) == 10:
+            return
+        self._shown[what] = tenth
+        self._write(f"{what}: {done}/{total}\n")
+
+    def _out(self) -> TextIO:
+        return self._stream or sys.stderr  # looked up late: test runners swap sys.stderr
+
+    def _write(self, text: str) -> None:
+        out = self._out()
+        out.write(text)
+        out.flush()
