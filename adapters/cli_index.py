@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -21,8 +21,7 @@ from knowledge.documents import (
     sources_unchanged,
     writer_lock,
 )
-
-Progress = Callable[[int, int, str], None]
+from knowledge.progress import Progress
 
 
 def _library(settings: Settings) -> PassageLibrary:

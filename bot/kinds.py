@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -22,6 +22,7 @@ import numpy as np
 
 from bot.errors import ConfigError
 from knowledge.embeddings import Embedder
+from knowledge.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -152,14 +153,12 @@ class MessageKindClassifier:
 
 def fit_sklearn(examples: Sequence[tuple[str, str]], vectors: np.ndarray) -> tuple[Any, Any]:
     """The scikit-learn fit behind `MessageKindClassifier.train` (imported here only: training is rare)."""
-    from scipy import sparse
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=1)
-    grams = vectorizer.fit_transform([_surface(text) for _, text in examples])
-    features = sparse.hstack([grams, sparse.csr_matrix(vectors * EMBEDDING_WEIGHT)]).tocsr()
+    features = _stacked(vectorizer.fit_transform([_surface(text) for _, text in examples]), vectors)
     base = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
     model = CalibratedClassifierCV(base, method="sigmoid", cv=5)
     model.fit(features, [kind for kind, _ in examples])
@@ -168,10 +167,14 @@ def fit_sklearn(examples: Sequence[tuple[str, str]], vectors: np.ndarray) -> tup
 
 def sklearn_features(vectorizer: Any, text: str, vector: np.ndarray) -> Any:
     """The feature row scikit-learn's model sees for one message (tests compare the exported arrays to it)."""
+    return _stacked(vectorizer.transform([_surface(text)]), np.atleast_2d(vector))
+
+
+def _stacked(grams: Any, vectors: np.ndarray) -> Any:
+    """N-gram TF-IDF rows beside their weighted embeddings, as one sparse matrix."""
     from scipy import sparse
 
-    grams = vectorizer.transform([_surface(text)])
-    return sparse.hstack([grams, sparse.csr_matrix(np.atleast_2d(vector) * EMBEDDING_WEIGHT)]).tocsr()
+    return sparse.hstack([grams, sparse.csr_matrix(vectors * EMBEDDING_WEIGHT)]).tocsr()
 
 
 def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
@@ -197,7 +200,7 @@ def training_examples(kinds_file: Path, plan_examples: Sequence[str]) -> list[tu
 
 
 def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Embedder, cache_dir: Path,
-                    progress: Callable[[int, int, str], None] | None = None) -> MessageKindClassifier:
+                    progress: Progress | None = None) -> MessageKindClassifier:
     """The cached classifier for exactly these inputs, or a freshly trained (and then cached) one; training
     (about a minute on 2 cores) reports `progress(done, total, what)` as it embeds the examples."""
     examples = training_examples(kinds_file, plan_examples)
@@ -209,8 +212,11 @@ def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Em
         except Exception:  # a truncated or foreign file: retrain rather than fail
             log.warning("the cached message-kind model %s is unreadable; retraining", path.name)
     texts = [text for _, text in examples]
-    batches = [embedder.embed_queries(texts[start:start + TRAINING_BATCH])
-               for start in _reported(range(0, len(texts), TRAINING_BATCH), len(texts), progress)]
+    batches = []
+    for start in range(0, len(texts), TRAINING_BATCH):
+        if progress:
+            progress(start, len(texts), "embedding the message-kind examples")
+        batches.append(embedder.embed_queries(texts[start:start + TRAINING_BATCH]))
     if progress:
         progress(len(texts), len(texts), "fitting the message-kind model")
     classifier = MessageKindClassifier.train(examples, np.vstack(batches))
@@ -219,13 +225,6 @@ def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Em
     classifier.save(partial)
     partial.replace(path)  # atomic: another process never loads a half-written model
     return classifier
-
-
-def _reported(starts: range, total: int, progress: Callable[[int, int, str], None] | None) -> Iterator[int]:
-    for start in starts:
-        if progress:
-            progress(start, total, "embedding the message-kind examples")
-        yield start
 
 
 def _cache_key(examples: Sequence[tuple[str, str]], embedder_name: str) -> str:

@@ -38,9 +38,10 @@ from knowledge.documents import (
     writer_lock,
 )
 from knowledge.embeddings import Embedder, load_embedder
-from knowledge.index import IndexLocation, Progress, index_lock, lexical_text, open_index
+from knowledge.index import IndexLocation, index_lock, lexical_text, open_index
 from knowledge.lexical import JapaneseTokenizer, KanaReadings, LexicalIndex, SynonymTable, load_node_texts
 from knowledge.parser import parse_plan
+from knowledge.progress import Progress
 from knowledge.terms import PlanTerms
 from knowledge.tree import PlanTree
 

@@ -9,7 +9,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +26,10 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.errors import IndexBuildError
+from knowledge.progress import Progress
 from knowledge.tree import PlanTree
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)

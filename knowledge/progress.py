@@ -7,7 +7,11 @@ or CI output gets lines, not carriage returns. The CLI and the eval commands sha
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
+
+#: `progress(done, total, what)`: how indexing, training and ingesting report long work.
+Progress = Callable[[int, int, str], None]
 
 
 class ProgressPrinter:

@@ -53,7 +53,7 @@ class SlackChannel:
         executor = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack")
         identity = SlackIdentity(client)
         await identity.warm()
-        app = build_bolt_app(services, client, executor, identity)
+        app = build_bolt_app(services, client, identity, executor)
         self._handler = AsyncSlackRequestHandler(app)
         delivery = SlackDelivery(services, WebClient(token=token, base_url=base_url, timeout=API_TIMEOUT_S))
         services.handlers["slack"] = delivery.handle

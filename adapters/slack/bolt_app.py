@@ -233,12 +233,11 @@ class SlackListeners:
         await ack()
 
 
-def build_bolt_app(services: Services, client: AsyncWebClient, executor: Executor | None = None,
-                   identity: SlackIdentity | None = None) -> AsyncApp:
+def build_bolt_app(services: Services, client: AsyncWebClient, identity: SlackIdentity,
+                   executor: Executor | None = None) -> AsyncApp:
     """The AsyncApp with every listener; signature and timestamp checks stay on (bolt's defaults). Requests
     are authorized by `identity` (one shared auth.test; see adapters/slack/identity.py)."""
     settings = services.settings
-    identity = identity or SlackIdentity(client)
     app = AsyncApp(signing_secret=settings.slack_signing_secret.get_secret_value(), client=client,
                    authorize=identity.authorize_function(), process_before_response=True,
                    logger=logging.getLogger("planbot.slack.bolt"))

@@ -27,7 +27,6 @@ class SlackIdentity:
         self._client = client
         self._response: AsyncSlackResponse | None = None
         self._lock = asyncio.Lock()
-        self.calls = 0  # how many times auth.test was called (one, once it succeeded)
 
     async def warm(self) -> None:
         """Ask now, so the first events need not wait; a failure is only logged (requests ask again)."""
@@ -54,6 +53,5 @@ class SlackIdentity:
         if self._response is None:
             async with self._lock:
                 if self._response is None:  # whoever waited on the lock finds the answer there
-                    self.calls += 1
                     self._response = await self._client.auth_test()
         return self._response

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,10 +24,10 @@ from knowledge.documents.readers import read_document
 from knowledge.documents.report import DocumentReport
 from knowledge.documents.store import PassageEmbedder, PassageLibrary, passage_metadata
 from knowledge.documents.versions import PlanVersion, SourceFile
+from knowledge.progress import Progress
 from knowledge.tree import PlanTree
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int, str], None]
 BATCH = 32
 EMBED_CHARS = 48
 
