@@ -131,7 +131,7 @@ def build_planbot(settings: Settings, progress: Progress | None = None, load_sou
     and open the 基本計画 passages; `PLANBOT_PLAN_SOURCES` is indexed first unless `load_sources` is False
     (`planbot index` stores its own files)."""
     tree = parse_plan(settings.plan_source or PLAN_SOURCE)
-    embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_threads, settings.embedding_processes)
     ids = [node.id for node in tree]
     examples = load_node_texts(NODE_EXAMPLES_FILE, ids)
     keywords = load_node_texts(NODE_KEYWORDS_FILE, ids)

