@@ -1,7 +1,7 @@
 """Bounded load against `planbot serve`: signed LINE and Slack events, duplicated and 1% forged.
 
     .venv/bin/python -m bench.load [--line 500] [--slack 500] [--copies 2] [--forged 0.01] \
-        [--concurrency 32] [--workers 1] [--database-url URL] \
+        [--concurrency 32] [--workers 1] [--database-url URL | --postgres] \
         [--web-only --worker-processes N | --compare --worker-processes N]
 
 Starts the local fake LINE and Slack APIs and planbot (subprocesses on loopback, a copy of the built index, a
@@ -26,7 +26,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,6 +369,18 @@ def markdown_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def _database(url: str | None, postgres: bool) -> Iterator[str | None]:
+    """The database URL to load: the given one, a throwaway durable PostgreSQL, or None (fresh SQLite)."""
+    if not postgres:
+        yield url
+        return
+    from tests.servers.postgres import postgres_server
+
+    with postgres_server(durable=True) as started:
+        yield started
+
+
 def main() -> None:
     """Parse arguments, run once, print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -383,6 +396,8 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true",
                         help="run `serve --workers W` and then the web-only layout; print both side by side")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throwaway PostgreSQL (Debian's package, fsync on) and use it")
     parser.add_argument("--index-from", type=Path, default=None,
                         help="a data dir whose built index is copied (default: the per-user data dir)")
     args = parser.parse_args()
@@ -398,8 +413,9 @@ def main() -> None:
     split = Layout(worker_processes=args.worker_processes)
     layouts = [Layout(workers=args.workers), split] if args.compare else [
         split if args.web_only else Layout(workers=args.workers)]
-    runs = [run(args.line, args.slack, args.copies, args.forged, args.concurrency, layout, args.database_url,
-                source) for layout in layouts]
+    with _database(args.database_url, args.postgres) as database_url:
+        runs = [run(args.line, args.slack, args.copies, args.forged, args.concurrency, layout, database_url,
+                    source) for layout in layouts]
     print(json.dumps(runs if args.compare else runs[0], ensure_ascii=False, indent=2))
     if args.compare:
         print(markdown_table(runs))

@@ -44,6 +44,7 @@ from knowledge.parser import parse_plan
 from knowledge.progress import Progress
 from knowledge.terms import PlanTerms
 from knowledge.tree import PlanTree
+from knowledge.vector_cache import PassageVectorCache
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +139,10 @@ def build_planbot(settings: Settings, progress: Progress | None = None, load_sou
     extras = {i: [*keywords.get(i, []), *examples.get(i, [])] for i in ids}
     plan_messages = [q for qs in examples.values() for q in qs] + plan_word_messages(keywords)
     location = index_location(settings)
+    models = settings.model_cache or settings.data_dir / "models"
+    vectors = PassageVectorCache(models / f"passage-vectors-{embedder.name}.npz")
     with index_lock(location):
-        index = open_index(location, tree, embedder, progress, extras)
-        models = settings.model_cache or settings.data_dir / "models"
+        index = open_index(location, tree, embedder, progress, extras, vectors)
         classifier = load_classifier(MESSAGE_KINDS_FILE, plan_messages, embedder, models, progress)
     lexical = LexicalIndex(ids, [lexical_text(tree, i, extras[i]) for i in ids], JapaneseTokenizer())
     readings = KanaReadings([tree.document_text(i) for i in ids])

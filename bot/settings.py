@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     embedding_processes: int | None = Field(default=None, ge=1,
                                             validation_alias=_env("PLANBOT_EMBEDDING_PROCESSES"))
     collection_name: str = Field(default="aomori_plan", validation_alias=_env("PLANBOT_COLLECTION"))
-    # Where the trained message-kind model is cached (default: <data dir>/models). It is keyed by the content
-    # hash of its training data, so several data dirs (web and worker hosts, test runs) may share one.
+    # Where the trained message-kind model and the plan's passage vectors are cached (default: <data dir>/models).
+    # Both are keyed by content hashes, so several data dirs (web and worker hosts, test runs) may share them.
     model_cache: Path | None = Field(default=None, validation_alias=_env("PLANBOT_MODEL_CACHE"))
     chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(default=8000, validation_alias=_env("CHROMA_PORT"))

@@ -28,6 +28,7 @@ from knowledge.embeddings import Embedder, load_embedder
 from knowledge.errors import IndexBuildError
 from knowledge.progress import Progress
 from knowledge.tree import PlanTree
+from knowledge.vector_cache import PassageVectorCache
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +118,15 @@ def node_metadata(tree: PlanTree, node_id: str) -> dict[str, Any]:
 
 
 def open_index(location: IndexLocation, tree: PlanTree, embedder: Embedder, progress: Progress | None = None,
-               extras: Mapping[str, Sequence[str]] | None = None) -> PlanIndex:
-    """Open the index and bring it up to date with the tree.
+               extras: Mapping[str, Sequence[str]] | None = None,
+               vectors: PassageVectorCache | None = None) -> PlanIndex:
+    """Open the index and bring it up to date with the tree (embedding through `vectors` when given).
 
     An embedded index that cannot be opened or synced (deleted files, a corrupt database) is moved aside
     and rebuilt from the plan source: the index is derived data, the plan text is the truth.
     """
     try:
-        index = PlanIndex(open_client(location), embedder, location.collection_name)
+        index = PlanIndex(open_client(location), embedder, location.collection_name, vectors)
         index.sync(tree, progress, extras)
         return index
     except IndexBuildError:
@@ -136,7 +138,7 @@ def open_index(location: IndexLocation, tree: PlanTree, embedder: Embedder, prog
         location.index_dir.rename(broken)
         # Chroma caches one system per path in the process; the broken one must go before reopening.
         SharedSystemClient.clear_system_cache()
-    index = PlanIndex(open_client(location), embedder, location.collection_name)
+    index = PlanIndex(open_client(location), embedder, location.collection_name, vectors)
     index.sync(tree, progress, extras)
     return index
 
@@ -144,8 +146,10 @@ def open_index(location: IndexLocation, tree: PlanTree, embedder: Embedder, prog
 class PlanIndex:
     """The Chroma collection holding the plan's vectors, and the matrix queries are served from."""
 
-    def __init__(self, client: ClientAPI, embedder: Embedder, collection_name: str) -> None:
+    def __init__(self, client: ClientAPI, embedder: Embedder, collection_name: str,
+                 vectors: PassageVectorCache | None = None) -> None:
         self._embedder = embedder
+        self._vectors = vectors
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._owners: list[str] = []
         try:
@@ -172,7 +176,9 @@ class PlanIndex:
             if stale:
                 self.collection.delete(ids=stale)
             counted = (lambda done, total: progress(done, total, "embedding plan nodes")) if progress else None
-            vectors = self._embedder.embed_passages([wanted[cid][1] for cid in missing], counted)
+            documents = [wanted[cid][1] for cid in missing]
+            vectors = (self._vectors.embed_passages(self._embedder, documents, counted) if self._vectors
+                       else self._embedder.embed_passages(documents, counted))
             for start in range(0, len(missing), 256):
                 batch = missing[start:start + 256]
                 self.collection.upsert(

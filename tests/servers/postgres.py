@@ -29,8 +29,11 @@ def _as_postgres_user(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a fresh cluster with trust auth on 127.0.0.1; yield a SQLAlchemy URL to database `planbot`."""
+def postgres_server(durable: bool = False) -> Iterator[str]:
+    """Start a fresh cluster with trust auth on 127.0.0.1; yield a SQLAlchemy URL to database `planbot`.
+
+    Tests run it without fsync (fast); `durable` keeps PostgreSQL's default fsync, as a benchmark of
+    acknowledged-means-stored must."""
     bin_dir = postgres_bin()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -43,7 +46,9 @@ def postgres_server() -> Iterator[str]:
     subprocess.run(run([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                         "--no-sync", "-E", "UTF8", "--locale", "C"]),
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off"
     subprocess.run(run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60",
                         "-l", str(root / "log"), "start"]), check=True, stdout=subprocess.DEVNULL)
     try:
