@@ -36,6 +36,8 @@ class PassageVectorCache:
     def embed_passages(self, embedder: Embedder, texts: Sequence[str],
                        on_progress: Counted | None = None) -> np.ndarray:
         """The texts' passage vectors (one row each, in order); only unknown texts reach the embedder."""
+        if not texts:  # an index already in sync asks for nothing: no file to read at start-up
+            return np.zeros((0, 0), dtype=np.float32)
         known = self._read()
         keys = [text_key(embedder.name, text) for text in texts]
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
@@ -43,10 +45,8 @@ class PassageVectorCache:
             fresh = embedder.embed_passages(list(missing.values()), on_progress)
             known.update(zip(missing, fresh, strict=True))
             self._write(known, keys)
-        elif on_progress and texts:
+        elif on_progress:
             on_progress(len(texts), len(texts))
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([known[key] for key in keys]).astype(np.float32)
 
     def _read(self) -> dict[str, np.ndarray]:

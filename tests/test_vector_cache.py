@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from knowledge.embeddings import Counted, load_embedder
 from knowledge.index import IndexLocation, PlanIndex, open_client
@@ -68,3 +69,11 @@ def test_an_index_built_again_in_a_new_folder_embeds_nothing_and_answers_the_sam
     assert len(embedder.passages) == report.added  # ...and none was embedded again
     query = embedder.embed_query("冬の除雪はどうなる？")
     assert second.dense_scores(query) == first.dense_scores(query)
+
+
+def test_asking_for_nothing_reads_no_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "vectors.npz"
+    path.write_bytes(b"not a numpy file")  # reading it would log that it is unreadable
+    embedder = CountingEmbedder()
+    assert PassageVectorCache(path).embed_passages(embedder, []).shape[0] == 0
+    assert embedder.passages == [] and "unreadable" not in caplog.text
