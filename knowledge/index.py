@@ -26,7 +26,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.errors import IndexBuildError
-from knowledge.progress import Progress
+from knowledge.progress import Progress, counting
 from knowledge.tree import PlanTree
 from knowledge.vector_cache import PassageVectorCache
 
@@ -175,7 +175,7 @@ class PlanIndex:
             missing = [cid for cid in wanted if cid not in existing]
             if stale:
                 self.collection.delete(ids=stale)
-            counted = (lambda done, total: progress(done, total, "embedding plan nodes")) if progress else None
+            counted = counting(progress, "embedding plan nodes")
             documents = [wanted[cid][1] for cid in missing]
             vectors = (self._vectors.embed_passages(self._embedder, documents, counted) if self._vectors
                        else self._embedder.embed_passages(documents, counted))

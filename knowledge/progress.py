@@ -12,6 +12,15 @@ from typing import TextIO
 
 #: `progress(done, total, what)`: how indexing, training and ingesting report long work.
 Progress = Callable[[int, int, str], None]
+#: `on_progress(done, total)`: one step's count (a long embedding batch), which does not know its name.
+Counted = Callable[[int, int], None]
+
+
+def counting(progress: Progress | None, what: str) -> Counted | None:
+    """`progress` narrowed to one named step."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(done, total, what)
 
 
 class ProgressPrinter:

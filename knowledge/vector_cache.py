@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from knowledge.embeddings import Counted, Embedder
+from knowledge.embeddings import Embedder
+from knowledge.npzfile import write_npz
+from knowledge.progress import Counted
 
 log = logging.getLogger(__name__)
 #: At most this many vectors are kept (≈ 1.5 KB each); beyond, only the latest call's are.
@@ -64,11 +65,7 @@ class PassageVectorCache:
         if len(vectors) > MAX_VECTORS:
             vectors = {key: vectors[key] for key in latest}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(f".{os.getpid()}.tmp")  # processes writing at once write apart
-            with partial.open("wb") as handle:
-                np.savez(handle, keys=np.array(list(vectors), dtype=str),
-                         vectors=np.vstack(list(vectors.values())).astype(np.float32))
-            partial.replace(self.path)  # atomic: a reader sees the old file or the new one
+            write_npz(self.path, keys=np.array(list(vectors), dtype=str),
+                      vectors=np.vstack(list(vectors.values())).astype(np.float32))
         except OSError as exc:  # a read-only cache dir: the index is built all the same
             log.warning("cannot write the passage vector cache %s (%s)", self.path, exc)

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.embeddings import Counted, load_embedder
+from knowledge.embeddings import load_embedder
 from knowledge.index import IndexLocation, PlanIndex, open_client
 from knowledge.parser import parse_plan
+from knowledge.progress import Counted
 from knowledge.vector_cache import PassageVectorCache
 
 
