@@ -18,7 +18,7 @@ PALETTE = {"line": "#06c755", "slack": "#611f69", "api": "#1f6feb", "cli": "#8b9
 FALLBACK_COLORS = ("#d29922", "#cf222e", "#0a7ea4", "#6e7781")
 SERIES_COLORS = ("#cf222e", "#d29922", "#1f6feb")
 #: At most this many dates under a time series, so they stay legible on a phone.
-MAX_X_LABELS = 6
+MAX_X_LABELS = 5
 STROKE = 'vector-effect="non-scaling-stroke"'
 
 
@@ -46,13 +46,14 @@ def _grid(slots: int) -> str:
 
 
 def _x_axis(days: list[date]) -> str:
+    """A few dates under the plot, the last day always among them; the outermost kept inside the plot."""
     every = max(1, -(-len(days) // MAX_X_LABELS))
     spans = []
-    for i in range(0, len(days), every):
+    for i in range(len(days) - 1, -1, -every):
         left = (i + 0.5) / len(days) * 100
-        place = "start" if left < 12 else "end" if left > 88 else "middle"
+        place = "end" if i == len(days) - 1 and len(days) > 1 else "start" if left < 8 else "middle"
         spans.append(f'<span class="{place}" style="left:{left:.2f}%">{days[i]:%m/%d}</span>')
-    return f'<div class="x-axis" aria-hidden="true">{"".join(spans)}</div>'
+    return f'<div class="x-axis" aria-hidden="true">{"".join(reversed(spans))}</div>'
 
 
 def _legend(entries: list[tuple[str, str]]) -> str:
