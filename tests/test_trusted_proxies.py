@@ -88,11 +88,13 @@ def test_behind_a_listed_proxy_the_forwarded_address_counts(settings: Settings, 
 
         def run() -> list[int]:
             through_proxy = [_ask(proxy, "10.1.0.1") for _ in range(LIMIT + 1)]
+            # A client that sends its own header in front of the proxy's: the address the proxy added counts.
+            through_proxy.append(_ask(proxy, "192.0.2.1, 10.1.0.1"))
             another_citizen = [_ask(proxy, "10.1.0.2")]
             # A peer that is not a listed proxy: its header is ignored, its own address counted.
             direct = [_ask(stranger, f"10.2.0.{n}") for n in range(1, LIMIT + 3)]
             return through_proxy + another_citizen + direct
 
         codes = within_one_minute(run)
-        assert codes[:LIMIT + 2] == [200] * LIMIT + [429, 200]
-        assert codes[LIMIT + 2:] == [200] * LIMIT + [429, 429]
+        assert codes[:LIMIT + 3] == [200] * LIMIT + [429, 429, 200]
+        assert codes[LIMIT + 3:] == [200] * LIMIT + [429, 429]
