@@ -64,6 +64,10 @@ def seeded(live: LiveApp) -> dict[str, int]:
     database = live.services.database
     assert actions.set_status(database, snow, "flag", REVIEWER)
     assert actions.set_note(database, snow, "除雪の日程は基本計画にない。案内文を検討。", REVIEWER)
+    assert live.services.planbot is not None
+    assert actions.save_correction(database, live.services.approved, live.services.planbot, ids[QUESTIONS[1]],
+                                   "子育て支援は施策2.1.1「子育て環境の充実」に位置づけられています。", "2.1.1",
+                                   REVIEWER)
     return ids
 
 
@@ -182,6 +186,15 @@ def test_review_views_fit_desk_and_phone(browser: Any, live: LiveApp, seeded: di
         assert page.locator(".chart").count() == 4 and "LINE" in page.inner_text(".legend")
         _fits(page)
         page.screenshot(path=str(shots / f"review-dashboard{suffix}.png"), full_page=True)
+
+        page.goto(f"{live.url}/review/approved")
+        _fits(page)
+        page.locator("a.retire").first.click()  # 取り下げる asks first
+        page.wait_for_url("**/review/approved/*/retire")
+        assert page.locator("#confirm button[type=submit]").is_visible()
+        _fits(page)
+        page.click("text=やめる")
+        page.wait_for_url(f"{live.url}/review/approved")
 
         missing = page.goto(f"{live.url}/review/answers/999999")
         assert missing is not None and missing.status == 404 and "ページが見つかりません" in page.inner_text("h1")
