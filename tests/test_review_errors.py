@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -25,8 +24,8 @@ INTERNAL = "zz-internal-detail-4711"
 
 
 @pytest.fixture()
-def app_settings(tmp_path: Path, settings: Settings) -> Settings:
-    return settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'errors.sqlite3'}",
+def app_settings(database_url: str, settings: Settings) -> Settings:
+    return settings.model_copy(update={"database_url": database_url,
                                        "api_rate_limit_per_minute": 1, "environment": "development"})
 
 

@@ -8,7 +8,6 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -45,8 +44,8 @@ def log_refusal(database: Database, question: str, days_ago: int, channel: str =
 
 
 @pytest.fixture()
-def live(tmp_path: Path, settings: Settings, planbot: PlanBot) -> Iterator[LiveApp]:
-    app_settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'loop.sqlite3'}"})
+def live(database_url: str, settings: Settings, planbot: PlanBot) -> Iterator[LiveApp]:
+    app_settings = settings.model_copy(update={"database_url": database_url})
     with live_app(create_app(app_settings, planbot=planbot, channels=[ReviewChannel()])) as running:
         add_reviewer(running)
         yield running
