@@ -8,7 +8,6 @@ user id their questions are counted under.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from adapters.proxies import address_key
 from adapters.services import Services, get_assistant, get_services
 from bot.assistant import Assistant
 from bot.compose import render_plain
@@ -58,9 +58,8 @@ def _check_token(settings: Settings, authorization: str | None) -> bool:
 
 
 def client_key(request: Request) -> str:
-    """The caller's address as a rate-limit key (uvicorn's proxy_headers put the real one here)."""
-    host = request.client.host if request.client else "unknown"
-    return "api:" + hashlib.sha256(host.encode()).hexdigest()[:32]
+    """The caller's address as a rate-limit key (a trusted proxy's forwarded address, see adapters/proxies)."""
+    return address_key(request, "api")
 
 
 def _retry_after() -> str:

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import api
+from adapters.review.errors import install_error_pages
 from adapters.services import Channel, Services
 from adapters.worker import InboxWorker
 from bot.settings import Settings
@@ -121,7 +122,7 @@ def create_app(settings: Settings, planbot: PlanBot | None = None,
             services.close()
 
     app = FastAPI(title="planbot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
+    install_error_pages(app, _invalid_request)  # browsers get Japanese pages, API clients keep JSON
     if role == "web":
         app.add_middleware(CoreOnDemand)
     app.include_router(api.router)
@@ -155,9 +156,9 @@ def _needs_core(scope: Scope, services: Services) -> bool:
         settings = services.settings
         return settings.api_token is not None or settings.environment != "production"
     if path.startswith("/review") and path not in REVIEW_PATHS_WITHOUT_CORE:
-        from adapters.review.auth import read_session
+        from adapters.review.auth import signed_session_id
 
-        return read_session(Request(scope)) is not None
+        return signed_session_id(Request(scope)) is not None
     return False
 
 

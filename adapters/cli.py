@@ -111,21 +111,27 @@ def serve(settings: Settings, host: str, port: int, workers: int, web_only: bool
     import uvicorn
 
     from adapters.app import channel_report
+    from adapters.proxies import uvicorn_proxy_options
 
+    proxies = uvicorn_proxy_options(settings)  # X-Forwarded-For only from PLANBOT_TRUSTED_PROXIES
     for line in channel_report(settings, "web" if web_only else "all"):
         click.echo(f"planbot serve: {line}", err=True)
+    trusted = ", ".join(settings.trusted_proxy_networks)
+    click.echo("planbot serve: client address: " + (f"X-Forwarded-For from {trusted} (PLANBOT_TRUSTED_PROXIES)"
+                                                    if trusted else "the TCP peer (no PLANBOT_TRUSTED_PROXIES)"),
+               err=True)
     if workers == 1:
         from adapters.app import create_app
 
         app = create_app(settings, role="web" if web_only else "all")
-        uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", **proxies)
         return
     # Several processes each build their own Settings from the same environment. uvicorn kills a child
     # that does not answer its ping within the timeout (5 s by default): a child loading the model on a
     # busy machine can take longer, and was killed and restarted over and over.
     factory = "adapters.app:web_app_factory" if web_only else "adapters.app:app_factory"
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, proxy_headers=True,
-                log_level="info", timeout_worker_healthcheck=WORKER_PING_TIMEOUT_S)
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info",
+                timeout_worker_healthcheck=WORKER_PING_TIMEOUT_S, **proxies)
 
 
 @main.command()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -95,6 +96,9 @@ class Settings(BaseSettings):
         default=SecretStr("planbot-development-session-secret"), validation_alias=_env("PLANBOT_SESSION_SECRET")
     )
     secure_cookies: bool = Field(default=False, validation_alias=_env("PLANBOT_SECURE_COOKIES"))
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated). Unset:
+    # none, so the client address is always the TCP peer and no caller can pick its own by sending the header.
+    trusted_proxies: str = Field(default="", validation_alias=_env("PLANBOT_TRUSTED_PROXIES"))
 
     # Where citizens are pointed when the plan cannot help.
     city_contact: str = Field(
@@ -108,6 +112,11 @@ class Settings(BaseSettings):
     feedback_note_minutes: float = Field(default=5.0, gt=0, validation_alias=_env("PLANBOT_FEEDBACK_NOTE_MINUTES"))
     # `POST /api/ask` without PLANBOT_API_TOKEN (development only): requests per client address per minute.
     api_rate_limit_per_minute: int = Field(default=20, ge=1, validation_alias=_env("PLANBOT_API_RATE_LIMIT_PER_MINUTE"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        return ",".join(_network(part) for part in value.replace(",", " ").split())
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
@@ -133,6 +142,11 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'planbot.sqlite3'}"
 
     @property
+    def trusted_proxy_networks(self) -> tuple[str, ...]:
+        """`PLANBOT_TRUSTED_PROXIES` as normalised networks (`10.0.0.5/32`, `172.16.0.0/12`); empty: none."""
+        return tuple(self.trusted_proxies.split(",")) if self.trusted_proxies else ()
+
+    @property
     def line_configured(self) -> bool:
         """Both LINE secrets are set."""
         return bool(self.line_channel_secret.get_secret_value() and self.line_channel_access_token.get_secret_value())
@@ -141,6 +155,13 @@ class Settings(BaseSettings):
     def slack_configured(self) -> bool:
         """Both Slack secrets are set."""
         return bool(self.slack_signing_secret.get_secret_value() and self.slack_bot_token.get_secret_value())
+
+
+def _network(entry: str) -> str:
+    try:
+        return str(ipaddress.ip_network(entry, strict=False))
+    except ValueError:
+        raise ValueError(f"PLANBOT_TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
 
 
 def _is_placeholder(value: str) -> bool:

@@ -1,7 +1,8 @@
 """The review page in real headless Chromium (Debian's /usr/bin/chromium) against the real app under uvicorn.
 
-Sign in, filter to 👎 answers, open one, write a corrected answer, see the bot reuse it, export the CSV,
-and check that a question containing <script> is shown as text and never runs.
+Open a deep link signed out and land on it after signing in, filter to 👎 answers, open one, write a
+corrected answer, see the bot reuse it, export the CSV, retire it only through the confirmation step (with
+JavaScript off), and check that a question containing <script> is shown as text and never runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from adapters.app import create_app
 from adapters.review import ReviewChannel
 from bot.service import PlanBot
 from bot.settings import Settings
+from bot.types import Question
 from tests.review_helpers import PASSWORD, REVIEWER, add_reviewer
 from tests.servers.app import LiveApp, live_app
 
@@ -34,7 +36,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 SNOW = "冬の除雪はどうなる？"
 KIDS = "子育ての支援はありますか？"
 HOSTILE = "<script>alert(1)</script>ゴミの分別は？"
-CORRECTED = "冬の除雪は「効果的・効率的な雪対策の推進」（施策3.2.2）に位置づけられています。"
+# Two lines: a browser sends a textarea's line break as CRLF, the page stores "\n".
+CORRECTED = "冬の除雪は「効果的・効率的な雪対策の推進」（施策3.2.2）に\n位置づけられています。"
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +59,10 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture()
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(accept_downloads=True, locale="ja-JP")
+@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    # The pages run no script; with JavaScript switched off every step must work the same.
+    context = browser.new_context(accept_downloads=True, locale="ja-JP", java_script_enabled=request.param)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.dialogs = []  # type: ignore[attr-defined]
@@ -76,7 +80,14 @@ def _ask(live: LiveApp, question: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def seeded(live: LiveApp) -> dict[str, int]:
-    ids = {question: int(_ask(live, question)["answer_id"]) for question in (SNOW, KIDS, HOSTILE)}
+    """Citizens' questions on LINE (API traffic is hidden from the list by default)."""
+    assistant = live.services.assistant
+    assert assistant is not None
+    ids = {}
+    for question in (SNOW, KIDS, HOSTILE):
+        answer_id = assistant.answer(Question(question, channel="line", user_id="U-citizen")).answer_id
+        assert answer_id is not None
+        ids[question] = answer_id
     log = live.services.answer_log
     assert log.set_feedback(ids[SNOW], "citizen-a", "down", note="知りたいのは除雪の日程")
     assert log.set_feedback(ids[HOSTILE], "citizen-b", "down")
@@ -84,17 +95,18 @@ def seeded(live: LiveApp) -> dict[str, int]:
     return ids
 
 
-def _sign_in(page: Any, live: LiveApp) -> None:
-    page.goto(f"{live.url}/review")
-    assert page.url.endswith("/review/login")  # sent to sign in first
+def _sign_in(page: Any, live: LiveApp, deep_link: str = "/review") -> None:
+    page.goto(f"{live.url}{deep_link}")
+    assert "/review/login" in page.url  # sent to sign in first
     page.fill("input[name=name]", REVIEWER)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live.url}/review")
+    page.wait_for_url(f"{live.url}{deep_link}")  # and back to the page first asked for
 
 
 def test_filter_correct_reuse_and_export(page: Any, live: LiveApp, seeded: dict[str, int]) -> None:
-    _sign_in(page, live)
+    _sign_in(page, live, "/review?channel=line&sort=old")
+    assert page.locator("a.question").all_inner_texts()[0] == SNOW  # the deep link's filters hold
     page.check("input[name=down]")
     page.click("text=絞り込む")
     page.wait_for_url("**/review?*down=1*")
@@ -111,6 +123,8 @@ def test_filter_correct_reuse_and_export(page: Any, live: LiveApp, seeded: dict[
     page.click("text=修正を保存して承認")
     page.wait_for_selector("text=保存しました。")
     assert CORRECTED in page.inner_text("#corrected-answer")
+    stored = live.services.answer_log.get(seeded[SNOW])
+    assert stored is not None and stored.corrected_answer == CORRECTED and "\r" not in stored.corrected_answer
 
     again = _ask(live, SNOW)
     assert again["mode"] == "approved" and again["answerable"] is True
@@ -126,6 +140,22 @@ def test_filter_correct_reuse_and_export(page: Any, live: LiveApp, seeded: dict[
     snow = next(r for r in rows if int(r["ID"]) == seeded[SNOW])
     assert snow["修正した回答"] == CORRECTED and snow["修正後の引用"] == "3.2.2 3.2"
     assert snow["状態"] == "確認済み" and snow["担当者"] == REVIEWER and snow["👎の数"] == "1"
+
+    # 取り下げる asks first; やめる leaves it in use, the second step retires it.
+    page.goto(f"{live.url}/review/approved")
+    cards = page.locator(".card.approved")
+    assert cards.count() == 1 and CORRECTED.split("\n")[0] in cards.first.inner_text()
+    cards.first.locator("a.retire").click()
+    page.wait_for_url("**/review/approved/*/retire")
+    assert "取り下げますか" in page.inner_text("h1")
+    page.click("text=やめる")
+    page.wait_for_url(f"{live.url}/review/approved")
+    assert page.locator(".card.approved").count() == 1 and _ask(live, SNOW)["mode"] == "approved"
+    page.locator("a.retire").first.click()
+    page.wait_for_url("**/review/approved/*/retire")
+    page.click("#confirm button[type=submit]")
+    page.wait_for_url(f"{live.url}/review/approved")
+    assert page.locator(".card.approved").count() == 0 and _ask(live, SNOW)["mode"] != "approved"
     assert page.dialogs == []
 
 
@@ -137,5 +167,5 @@ def test_script_in_a_question_is_shown_as_text(page: Any, live: LiveApp, seeded:
     page.goto(f"{live.url}/review?q=alert")
     assert HOSTILE in page.locator("a.question").all_inner_texts()
     page.goto(f"{live.url}/review/dashboard")
-    assert page.locator("svg").count() == 4
+    assert page.locator(".chart").count() == 4
     assert page.dialogs == []

@@ -1,7 +1,8 @@
 """The review views in real headless Chromium at a desk (1280 px) and on a phone (390 px): the list sorted by
 👎 with answer starts and badges, the detail page with the payload as sent and the audit trail, what to fix
-first, and the dashboard. Nothing may overflow sideways. Screenshots go to $PLANBOT_REVIEW_SCREENSHOTS
-(docs/ for the README) or to the test's temp dir."""
+first, the dashboard, and the confirmation step. Nothing may overflow sideways and no text may be smaller
+than 12 px (SVG text measured as drawn). Screenshots go to $PLANBOT_REVIEW_SCREENSHOTS (docs/ for the
+README) or to the test's temp dir."""
 
 from __future__ import annotations
 
@@ -63,6 +64,10 @@ def seeded(live: LiveApp) -> dict[str, int]:
     database = live.services.database
     assert actions.set_status(database, snow, "flag", REVIEWER)
     assert actions.set_note(database, snow, "除雪の日程は基本計画にない。案内文を検討。", REVIEWER)
+    assert live.services.planbot is not None
+    assert actions.save_correction(database, live.services.approved, live.services.planbot, ids[QUESTIONS[1]],
+                                   "子育て支援は施策2.1.1「子育て環境の充実」に位置づけられています。", "2.1.1",
+                                   REVIEWER)
     return ids
 
 
@@ -82,10 +87,34 @@ def _shots(tmp_path: Path) -> Path:
     return target
 
 
-def _no_sideways_scroll(page: Any) -> None:
+MIN_TEXT_PX = 12
+#: Every rendered text node whose font, as drawn on screen, is below MIN_TEXT_PX (SVG text scaled by its CTM).
+SMALL_TEXT = """(minimum) => {
+  const small = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!node.textContent.trim() || !element || !element.getClientRects().length) continue;
+    const style = getComputedStyle(element);
+    if (style.visibility === "hidden") continue;
+    let size = parseFloat(style.fontSize);
+    if (element instanceof SVGElement && element.getScreenCTM()) {
+      const m = element.getScreenCTM();
+      size *= Math.hypot(m.a, m.b);
+    }
+    if (size < minimum) small.push(`${element.tagName} ${size.toFixed(1)}px: ${node.textContent.trim().slice(0, 30)}`);
+  }
+  return small;
+}"""
+
+
+def _fits(page: Any) -> None:
+    """No sideways scrolling, and no text under 12 px."""
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.evaluate("window.innerWidth")
     assert width <= viewport + 1, f"{page.url}: {width}px wide in a {viewport}px window"
+    small = page.evaluate(SMALL_TEXT, MIN_TEXT_PX)
+    assert small == [], f"{page.url}: text under {MIN_TEXT_PX}px: {small[:5]}"
 
 
 @pytest.mark.parametrize("device", list(VIEWPORTS))
@@ -98,17 +127,20 @@ def test_review_views_fit_desk_and_phone(browser: Any, live: LiveApp, seeded: di
     page = context.new_page()
     try:
         page.goto(f"{live.url}/review/login")
+        _fits(page)
         page.fill("input[name=name]", REVIEWER)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{live.url}/review")
+        _fits(page)
 
         page.goto(f"{live.url}/review?sort=down")
         first = page.locator("#answers tbody tr").first
         assert "冬の除雪はどうなる？" in first.inner_text()  # two 👎: first when sorted by 👎
         assert "要対応" in first.inner_text() and page.locator(".answer-start").count() == len(QUESTIONS)
         assert first.locator(".question").is_visible()
-        _no_sideways_scroll(page)
+        assert "API" not in page.locator("#answers").inner_text()  # LINE traffic only; API rows hidden
+        _fits(page)
         page.screenshot(path=str(shots / f"review-list{suffix}.png"), full_page=device == "desktop")
 
         page.goto(f"{live.url}/review/answers/{seeded['冬の除雪はどうなる？']}")
@@ -117,26 +149,55 @@ def test_review_views_fit_desk_and_phone(browser: Any, live: LiveApp, seeded: di
         assert "情報が足りない" in page.inner_text("body") and "除雪の日程が知りたい" in page.inner_text("body")
         audit = page.inner_text("#audit")
         assert REVIEWER in audit and "要対応" in audit and "案内文を検討" in audit
-        _no_sideways_scroll(page)
+        assert "計画の文言から作成" in page.inner_text("#facts")
+        scores = page.locator("#scores li")
+        assert scores.count() >= 3
+        # Each hit is a few lines, not a column of one word per line (1,500 px for the table before).
+        tallest = max(scores.nth(i).bounding_box()["height"] for i in range(scores.count()))
+        assert tallest <= 110, f"a score row {tallest:.0f}px tall"
+        _fits(page)
         page.screenshot(path=str(shots / f"review-detail{suffix}.png"), full_page=False)
 
         page.goto(f"{live.url}/review/fix")
-        groups = page.locator("#groups tr.group")
-        # The three garbage questions (refused, clarified or 👎) form the biggest group.
+        groups = page.locator("#groups .group")
+        # The three garbage questions (refused, clarified or 👎) form the biggest group: one node, one subject.
         count = int(groups.first.locator(".count").inner_text().strip())
         assert count == 3 and ("ゴミ" in groups.first.inner_text() or "ごみ" in groups.first.inner_text())
-        _no_sideways_scroll(page)
+        assert "3.6.2" in groups.first.locator(".node").inner_text()
+        assert "空き家" not in groups.first.inner_text() and "除雪" not in groups.first.inner_text()
+        groups.first.locator("details summary").click()  # the rows, each with its own 対応不要 button
+        assert groups.first.locator(".row-no-action").count() == 3
+        _fits(page)
         page.screenshot(path=str(shots / f"review-fix{suffix}.png"), full_page=device == "desktop")
-        groups.first.locator("a.fix-group").click()
+        groups.first.locator("a.group-no-action").click()
+        page.wait_for_url("**/review/fix/no-action?ids=*")
+        assert page.locator("#confirm-items li").count() == count and page.locator("text=やめる").is_visible()
+        _fits(page)
+        page.click("text=やめる")
+        page.wait_for_url("**/review/fix")
+        page.locator("#groups .group").first.locator("a.fix-group").click()
         page.wait_for_url("**/review/fix/correct?ids=*")
         assert page.locator("#group-questions li").count() == count
-        _no_sideways_scroll(page)
+        _fits(page)
 
         page.goto(f"{live.url}/review/dashboard")
         assert page.locator("#weekly tbody tr").count() >= 1 and page.locator("#monthly tbody tr").count() >= 1
         assert not page.locator("#channels input[value=api]").is_checked()
-        _no_sideways_scroll(page)
-        if device == "desktop":
-            page.screenshot(path=str(shots / "review-dashboard.png"), full_page=True)
+        assert page.locator(".chart").count() == 4 and "LINE" in page.inner_text(".legend")
+        _fits(page)
+        page.screenshot(path=str(shots / f"review-dashboard{suffix}.png"), full_page=True)
+
+        page.goto(f"{live.url}/review/approved")
+        _fits(page)
+        page.locator("a.retire").first.click()  # 取り下げる asks first
+        page.wait_for_url("**/review/approved/*/retire")
+        assert page.locator("#confirm button[type=submit]").is_visible()
+        _fits(page)
+        page.click("text=やめる")
+        page.wait_for_url(f"{live.url}/review/approved")
+
+        missing = page.goto(f"{live.url}/review/answers/999999")
+        assert missing is not None and missing.status == 404 and "ページが見つかりません" in page.inner_text("h1")
+        _fits(page)
     finally:
         context.close()

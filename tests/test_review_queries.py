@@ -78,17 +78,20 @@ def _ids(database: Database, **query: str) -> list[int]:
 
 def test_filters_select_the_matching_answers(database: Database, seeded: dict[str, int]) -> None:
     s = seeded
-    assert _ids(database) == [s["formula"], s["percent"], s["ramen"], s["kids"], s["snow"]]  # newest first
+    assert _ids(database) == [s["ramen"], s["kids"], s["snow"]]  # newest first; API traffic left out
+    assert _ids(database, api="1") == [s["formula"], s["percent"], s["ramen"], s["kids"], s["snow"]]
     assert _ids(database, channel="line") == [s["ramen"], s["snow"]]
-    assert _ids(database, answerable="no") == [s["formula"], s["ramen"]]
-    assert _ids(database, answerable="yes", channel="api") == [s["percent"]]
+    assert _ids(database, answerable="no") == [s["ramen"]]
+    assert _ids(database, answerable="no", api="1") == [s["formula"], s["ramen"]]
+    assert _ids(database, answerable="yes", channel="api") == [s["percent"]]  # asking for API shows it
     assert _ids(database, down="1") == [s["ramen"], s["snow"]]
-    assert _ids(database, status="unreviewed") == [s["formula"], s["percent"], s["snow"]]
+    assert _ids(database, status="unreviewed", api="1") == [s["formula"], s["percent"], s["snow"]]
     assert _ids(database, status="flagged") == [s["ramen"]]
     assert _ids(database, q="除雪") == [s["snow"]]
     assert _ids(database, q="answer to 子育て") == [s["kids"]]  # the answer text is searched too
-    assert _ids(database, q="100%") == [s["percent"]]  # % is literal, not a wildcard
-    assert _ids(database, q="率%の") == []  # as a wildcard it would match 率100%の
+    assert _ids(database, q="100%", api="1") == [s["percent"]]  # % is literal, not a wildcard
+    assert _ids(database, q="率%の", api="1") == []  # as a wildcard it would match 率100%の
+    assert ReviewFilters.from_query({"api": "1"}).query() == {"api": "1"}
 
 
 def test_date_range_uses_japan_days(database: Database, seeded: dict[str, int]) -> None:
@@ -96,7 +99,7 @@ def test_date_range_uses_japan_days(database: Database, seeded: dict[str, int]) 
     # 23:30 JST on 1 January is 14:30 UTC: it belongs to 1 January in Aomori.
     assert _ids(database, **{"from": "2025-01-01", "to": "2025-01-01"}) == [s["snow"]]
     assert _ids(database, **{"from": "2025-01-02", "to": "2025-01-02"}) == [s["ramen"], s["kids"]]
-    assert _ids(database, **{"from": "2025-01-03"}) == [s["formula"], s["percent"]]
+    assert _ids(database, **{"from": "2025-01-03", "api": "1"}) == [s["formula"], s["percent"]]
     assert _ids(database, to="2025-01-01", down="1") == [s["snow"]]
 
 
@@ -104,7 +107,7 @@ def test_malformed_filters_are_ignored(database: Database, seeded: dict[str, int
     filters = ReviewFilters.from_query({"channel": "fax", "from": "yesterday", "answerable": "maybe",
                                         "status": "x", "page": "-3"})
     assert filters == ReviewFilters()
-    assert len(list_answers(database, filters).rows) == len(seeded)
+    assert len(list_answers(database, filters).rows) == len(seeded) - 2  # all but the two API rows
 
 
 def test_paging(database: Database, tree: PlanTree) -> None:
@@ -131,7 +134,7 @@ def _csv(database: Database, filters: ReviewFilters, batch: int = 500) -> list[d
 
 
 def test_csv_export_holds_every_filtered_row_in_japanese(database: Database, seeded: dict[str, int]) -> None:
-    rows = _csv(database, ReviewFilters(answerable=False, per_page=1), batch=1)
+    rows = _csv(database, ReviewFilters(answerable=False, with_api=True, per_page=1), batch=1)
     assert [int(r["ID"]) for r in rows] == [seeded["formula"], seeded["ramen"]]
     formula, ramen = rows
     assert formula["質問"].startswith("'=HYPERLINK")  # never a live formula in Excel
@@ -139,8 +142,9 @@ def test_csv_export_holds_every_filtered_row_in_japanese(database: Database, see
     assert ramen["日時（JST）"] == "2025-01-02 12:00:00"  # a layout Excel reads as a date and time
     assert datetime.strptime(ramen["日時（JST）"], "%Y-%m-%d %H:%M:%S") == datetime(2025, 1, 2, 12, 0)
     assert ramen["回答できたか"] == "いいえ" and ramen["種別"] == "対象外"
-    everything = _csv(database, ReviewFilters())
+    everything = _csv(database, ReviewFilters(with_api=True))
     assert len(everything) == len(seeded)
+    assert len(_csv(database, ReviewFilters())) == len(seeded) - 2  # the CSV follows the list: API left out
     kids = next(r for r in everything if int(r["ID"]) == seeded["kids"])
     assert kids["引用"] == "2.1.1 3.2.2" and kids["回答できたか"] == "はい" and kids["チャネル"] == "Slack"
     snow = next(r for r in everything if int(r["ID"]) == seeded["snow"])
@@ -156,7 +160,7 @@ def test_csv_carries_line_reasons_and_notes(database: Database, seeded: dict[str
 
 def test_sorting_and_the_corrected_filter(database: Database, seeded: dict[str, int]) -> None:
     s = seeded
-    assert _ids(database, sort="old") == [s["snow"], s["kids"], s["ramen"], s["percent"], s["formula"]]
+    assert _ids(database, sort="old", api="1") == [s["snow"], s["kids"], s["ramen"], s["percent"], s["formula"]]
     log = AnswerLog(database)
     assert log.set_feedback(s["kids"], "u7", "down") and log.set_feedback(s["kids"], "u8", "down")
     assert _ids(database, sort="down")[:3] == [s["kids"], s["ramen"], s["snow"]]  # 2, then 1 newest first

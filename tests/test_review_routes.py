@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -22,9 +22,9 @@ from tests.servers.app import LiveApp, live_app
 
 
 @pytest.fixture()
-def app_settings(tmp_path: Path, settings: Settings) -> Settings:
-    """A fresh database per test; the session's index is reused."""
-    return settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'log.sqlite3'}"})
+def app_settings(database_url: str, settings: Settings) -> Settings:
+    """A fresh database per test, SQLite and PostgreSQL; the session's index is reused."""
+    return settings.model_copy(update={"database_url": database_url})
 
 
 @pytest.fixture()
@@ -76,7 +76,8 @@ def test_every_review_route_needs_a_session(live: LiveApp) -> None:
             if method == "GET":
                 browser = anonymous.get(path, headers={"accept": "text/html,application/xhtml+xml"})
                 assert browser.status_code == 303, path
-                assert browser.headers["location"] == "/review/login"
+                assert browser.headers["location"] == ("/review/login" if path == "/review" else
+                                                       f"/review/login?next={quote(path, safe='')}")
         forged = anonymous.get("/review", headers={"accept": "text/html"},
                                cookies={"planbot_review": "eyJyIjoia291aG91In0.forged.sig"})
         assert forged.status_code == 303
@@ -131,8 +132,17 @@ def test_secure_cookie_when_configured(app_settings: Settings, planbot: PlanBot)
             assert good.status_code == 303 and "secure" in good.headers["set-cookie"].lower()
 
 
-def test_sign_in_attempts_are_limited_per_name(app_settings: Settings, planbot: PlanBot,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def _attempt(url: str, address: str, name: str, password: str) -> int:
+    """One sign-in from the loopback address `address` (127.0.0.0/8 all reach a server on 127.0.0.1)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(base_url=url, timeout=30, transport=transport) as client:
+        token = form_token(client.get("/review/login").text)
+        return client.post("/review/login", data={"csrf_token": token, "name": name,
+                                                  "password": password}).status_code
+
+
+def test_sign_in_attempts_are_limited_per_name_and_per_address(app_settings: Settings, planbot: PlanBot,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # The limit counts per clock minute: the attempts are all made in one (frozen) minute, so that a minute
     # turning over mid-test cannot reset the count.
     frozen = datetime.now(UTC).replace(second=30, microsecond=0)
@@ -140,15 +150,15 @@ def test_sign_in_attempts_are_limited_per_name(app_settings: Settings, planbot: 
     strict = app_settings.model_copy(update={"rate_limit_per_minute": 3})
     with live_app(create_app(strict, planbot=planbot, channels=[ReviewChannel()])) as running:
         add_reviewer(running)
-        with httpx.Client(base_url=running.url, timeout=30) as client:
-            token = form_token(client.get("/review/login").text)
-            codes = [client.post("/review/login", data={"csrf_token": token, "name": REVIEWER,
-                                                        "password": f"guess-{i}-xxxxxx"}).status_code
-                     for i in range(4)]
-            assert codes == [401, 401, 401, 429]
-            # Even the right password waits out the minute: guessing gains nothing.
-            right = client.post("/review/login", data={"csrf_token": token, "name": REVIEWER, "password": PASSWORD})
-            assert right.status_code == 429
+        # One name guessed from a new address each time: the count per name stops it.
+        codes = [_attempt(running.url, f"127.0.0.{i + 2}", REVIEWER, f"guess-{i}-xxxxxx") for i in range(4)]
+        assert codes == [401, 401, 401, 429]
+        # Even the right password waits out the minute: guessing gains nothing.
+        assert _attempt(running.url, "127.0.0.9", REVIEWER, PASSWORD) == 429
+        # A new name each time from one address: the count per client address stops it.
+        codes = [_attempt(running.url, "127.0.0.20", f"guess{i}", "guess-xxxxxxxx") for i in range(4)]
+        assert codes == [401, 401, 401, 429]
+        assert _attempt(running.url, "127.0.0.21", "someone", "guess-xxxxxxxx") == 401  # others are not held up
 
 
 def test_pages_carry_a_no_script_policy(live: LiveApp) -> None:
@@ -176,8 +186,8 @@ def test_detail_shows_the_answer_escaped_with_breadcrumbs_and_scores(live: LiveA
         assert "<script>alert(1)</script>" not in page.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
         assert "まちをデザインする › 政策2 災害防止・雪対策の充実 › 施策② 効果的・効率的な雪対策の推進" in page.text
-        assert "検索スコア" in page.text and "3.2.2" in page.text
-        listing = client.get("/review", params={"q": "alert"})
+        assert "検索で近かった項目" in page.text and "意味" in page.text and "3.2.2" in page.text
+        listing = client.get("/review", params={"q": "alert", "api": "1"})
         assert "&lt;script&gt;" in listing.text and "<script>alert" not in listing.text
         assert client.get("/review/answers/999999").status_code == 404
 
@@ -199,7 +209,9 @@ def test_status_note_and_invalid_correction(live: LiveApp) -> None:
                             data={"csrf_token": token, "answer": "  ", "citations": "2.1"})
         assert empty.status_code == 422
         assert live.services.approved.active() == []
-        assert client.get("/review", params={"status": "flagged"}).text.count(f"/review/answers/{answer_id}") >= 1
+        flagged_list = client.get("/review", params={"status": "flagged", "api": "1"}).text
+        assert flagged_list.count(f"/review/answers/{answer_id}") >= 1
+        assert f"/review/answers/{answer_id}" not in client.get("/review", params={"status": "flagged"}).text
 
 
 def test_correction_is_reused_then_retired(live: LiveApp) -> None:
@@ -219,10 +231,18 @@ def test_correction_is_reused_then_retired(live: LiveApp) -> None:
         assert len(approved) == 1 and approved[0].source_answer_id == first["answer_id"]
         page = client.get("/review/approved")
         assert "除雪は計画の施策3.2.2で扱っています。" in page.text
-        retired = client.post(f"/review/approved/{approved[0].id}/retire", data={"csrf_token": token})
-        assert retired.status_code == 303
-        assert client.post(f"/review/approved/{approved[0].id}/retire",
-                           data={"csrf_token": token}).status_code == 404
+        step = f"/review/approved/{approved[0].id}/retire"
+        assert f'href="{step}"' in page.text  # 取り下げる opens the confirmation step
+        confirm = client.get(step)
+        assert confirm.status_code == 200 and "取り下げますか" in confirm.text and "やめる" in confirm.text
+        assert "除雪は計画の施策3.2.2で扱っています。" in confirm.text
+        unconfirmed = client.post(step, data={"csrf_token": token})  # an old form, or a crafted one
+        assert unconfirmed.status_code == 303 and unconfirmed.headers["location"] == step
+        assert _ask(live, question)["mode"] == "approved"  # not retired without the confirmation
+        retired = client.post(step, data={"csrf_token": token, "confirm": "yes"})
+        assert retired.status_code == 303 and retired.headers["location"] == "/review/approved"
+        assert client.post(step, data={"csrf_token": token, "confirm": "yes"}).status_code == 404
+        assert client.get(step).status_code == 404
         assert _ask(live, question)["mode"] != "approved"
 
 
@@ -233,7 +253,7 @@ def test_dashboard_renders_svg_charts(live: LiveApp) -> None:
         assert re.search(r'id="total">0<', client.get("/review/dashboard").text)  # API traffic left out
         page = client.get("/review/dashboard", params={"channel": "api"})
         assert page.status_code == 200
-        assert page.text.count("<svg") == 4
+        assert page.text.count('class="chart') == 4 and page.text.count("<svg") == 2
         assert re.search(r'id="total">2<', page.text)
         assert "50.0%" in page.text  # one of the two was refused
         never = re.search(r'id="never-count">(\d+)<', page.text)

@@ -15,9 +15,14 @@ from bot.store.db import Database
 from bot.store.models import AnswerRecord, ApprovedAnswerRecord, FeedbackRecord, ReviewAudit, utcnow
 from knowledge.tree import PlanTree
 
-STATUS_ACTIONS = {"reviewed": "reviewed", "flag": "flagged", "reopen": "unreviewed"}
+STATUS_ACTIONS = {"reviewed": "reviewed", "flag": "flagged", "reopen": "unreviewed", "no_action": "no_action"}
 MAX_NOTE_CHARS = 4000
 MAX_ANSWER_CHARS = 8000
+
+
+def one_line_ending(text: str) -> str:
+    """Browsers send a textarea's line breaks as CRLF: stored text uses "\n" only."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class CorrectionError(ValueError):
@@ -70,7 +75,7 @@ def set_note(database: Database, answer_id: int, note: str, reviewer: str) -> bo
         row = session.get(AnswerRecord, answer_id)
         if row is None:
             return False
-        new_note = note.strip()[:MAX_NOTE_CHARS] or None
+        new_note = one_line_ending(note).strip()[:MAX_NOTE_CHARS] or None
         _audit(session, answer_id, reviewer, "note", row.review_note, new_note)
         row.review_note = new_note
         row.reviewer = reviewer
@@ -92,7 +97,7 @@ def save_correction(database: Database, approved: ApprovedAnswers, planbot: Plan
 
     Returns the approved answer's id, or None when there is no such logged answer.
     """
-    answer_text = text.strip()
+    answer_text = one_line_ending(text).strip()
     if not answer_text:
         raise CorrectionError("修正後の回答を入力してください。")
     if len(answer_text) > MAX_ANSWER_CHARS:
@@ -121,6 +126,12 @@ def save_correction(database: Database, approved: ApprovedAnswers, planbot: Plan
             row.reviewed_at = utcnow()
             row.review_status = "reviewed"
     return approved_id
+
+
+def approved_answer(database: Database, approved_id: int) -> ApprovedAnswerRecord | None:
+    """One approved answer (active or retired)."""
+    with database.session() as session:
+        return session.get(ApprovedAnswerRecord, approved_id)
 
 
 def audit_retired(database: Database, approved_id: int, reviewer: str) -> None:

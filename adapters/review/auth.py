@@ -1,34 +1,32 @@
-"""Review-page sign-in: a signed session cookie, and a CSRF token per session checked on every POST."""
+"""Review-page sign-in: a server-side session whose signed id is the cookie, and a CSRF token per session
+checked on every POST.
+
+The cookie holds nothing but the session id, signed (so a forged or altered cookie is refused before the
+database is asked) and time-stamped (so it cannot outlive the absolute timeout). The session itself lives in
+the database (bot/store/sessions.py): signing out, disabling a reviewer or resetting a password ends it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 import secrets
-from dataclasses import dataclass
-from typing import Any
 
 from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from adapters.review.nextpath import login_url
 from adapters.services import get_services
 from bot.settings import Settings
-from bot.store.reviewers import ReviewerStore
+from bot.store.sessions import ABSOLUTE, ActiveSession, ReviewSessions
 
 SESSION_COOKIE = "planbot_review"
 LOGIN_COOKIE = "planbot_review_login"
 COOKIE_PATH = "/review"
-SESSION_MAX_AGE_S = 12 * 3600
+SESSION_MAX_AGE_S = int(ABSOLUTE.total_seconds())
 LOGIN_MAX_AGE_S = 3600
-LOGIN_PATH = "/review/login"
-
-
-@dataclass(frozen=True)
-class ReviewSession:
-    """A signed-in reviewer and the CSRF token every form of this session carries."""
-
-    reviewer: str
-    csrf: str
+#: The signed-in reviewer and the CSRF token of their session, as the pages use it.
+ReviewSession = ActiveSession
 
 
 def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
@@ -39,31 +37,52 @@ def _settings(request: Request) -> Settings:
     return get_services(request).settings
 
 
-def read_session(request: Request) -> ReviewSession | None:
-    """The session in the request's cookie, if it is validly signed and not expired."""
+def _sessions(request: Request) -> ReviewSessions:
+    return ReviewSessions(get_services(request).database)
+
+
+def signed_session_id(request: Request) -> str | None:
+    """The session id in the request's cookie when its signature holds and it is not too old.
+
+    Says nothing about whether the session is still open: that takes the database (`current_session`).
+    """
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
     try:
-        data: Any = _serializer(_settings(request), "session").loads(raw, max_age=SESSION_MAX_AGE_S)
+        session_id = _serializer(_settings(request), "session").loads(raw, max_age=SESSION_MAX_AGE_S)
     except BadSignature:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("r"), str) or not isinstance(data.get("c"), str):
+    return session_id if isinstance(session_id, str) else None
+
+
+async def current_session(request: Request) -> ReviewSession | None:
+    """The open session of this request's cookie, if any (checked against the database)."""
+    session_id = signed_session_id(request)
+    if session_id is None:
         return None
-    return ReviewSession(data["r"], data["c"])
+    return await asyncio.to_thread(_sessions(request).check, session_id)
 
 
-def start_session(response: Response, settings: Settings, reviewer: str) -> ReviewSession:
-    """Sign `reviewer` in: a fresh CSRF token, the cookie set HttpOnly + SameSite=Lax (+ Secure)."""
-    session = ReviewSession(reviewer, secrets.token_urlsafe(32))
-    value = _serializer(settings, "session").dumps({"r": session.reviewer, "c": session.csrf})
-    _set_cookie(response, settings, SESSION_COOKIE, value, SESSION_MAX_AGE_S)
+async def start_session(request: Request, response: Response, reviewer: str) -> ReviewSession | None:
+    """Sign `reviewer` in with a new session id (the one the browser held before, if any, ends); the cookie
+    is set HttpOnly + SameSite=Lax (+ Secure). None when the reviewer is not (or no longer) active."""
+    started = await asyncio.to_thread(_sessions(request).start, reviewer, signed_session_id(request))
+    if started is None:
+        return None
+    session_id, session = started
+    settings = _settings(request)
+    _set_cookie(response, settings, SESSION_COOKIE, _serializer(settings, "session").dumps(session_id),
+                SESSION_MAX_AGE_S)
     response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
     return session
 
 
-def end_session(response: Response) -> None:
-    """Sign out: drop the session cookie."""
+async def end_session(request: Request, response: Response) -> None:
+    """Sign out: the session ends in the database (a copied cookie stops working too), the cookie goes."""
+    session_id = signed_session_id(request)
+    if session_id is not None:
+        await asyncio.to_thread(_sessions(request).end, session_id)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
 
 
@@ -108,23 +127,23 @@ def _set_cookie(response: Response, settings: Settings, name: str, value: str, m
                         secure=settings.secure_cookies)
 
 
-def _wants_html(request: Request) -> bool:
+def _wants_page(request: Request) -> bool:
     return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
 
 
-async def require_reviewer(request: Request) -> ReviewSession:
-    """Router dependency: the signed-in reviewer; browsers are sent to sign in, others get 401.
+def _asked_for(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
-    On POST it also checks the form's CSRF token against the session's (403 when missing or wrong).
-    """
-    session = read_session(request)
-    if session is not None:
-        store = ReviewerStore(get_services(request).database)
-        if not await asyncio.to_thread(store.is_active, session.reviewer):
-            session = None
+
+async def require_reviewer(request: Request) -> ReviewSession:
+    """Router dependency: the signed-in reviewer. A browser asking for a page is sent to sign in (and back
+    here afterwards); anything else gets 401. On POST it also checks the form's CSRF token against the
+    session's (403 when missing or wrong)."""
+    session = await current_session(request)
     if session is None:
-        if _wants_html(request):
-            raise HTTPException(status_code=303, detail="sign in first", headers={"Location": LOGIN_PATH})
+        if _wants_page(request):
+            raise HTTPException(status_code=303, detail="sign in first",
+                                headers={"Location": login_url(_asked_for(request))})
         raise HTTPException(status_code=401, detail="sign in first")
     if request.method == "POST":
         form = await request.form()

@@ -1,30 +1,30 @@
-"""Server-rendered SVG charts for the dashboard: no JavaScript, every label escaped."""
+"""The dashboard's charts, server-rendered with no JavaScript and every label escaped.
+
+Text is HTML, never SVG text: an SVG scaled down to a phone's width shrank its labels to 4 px. The two
+time series draw their marks in an SVG stretched to the plot (`preserveAspectRatio="none"`, strokes that do
+not scale), with their axes, legend and labels around it in HTML; bars and the coverage grid are HTML.
+"""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 from markupsafe import Markup, escape
 
+from adapters.review.labels import CHANNEL_LABELS, label
 from knowledge.tree import PlanTree
 
 PALETTE = {"line": "#06c755", "slack": "#611f69", "api": "#1f6feb", "cli": "#8b949e"}
 FALLBACK_COLORS = ("#d29922", "#cf222e", "#0a7ea4", "#6e7781")
 SERIES_COLORS = ("#cf222e", "#d29922", "#1f6feb")
-WIDTH = 760
-FONT = 'font-family="sans-serif" font-size="11"'
+#: At most this many dates under a time series, so they stay legible on a phone.
+MAX_X_LABELS = 5
+STROKE = 'vector-effect="non-scaling-stroke"'
 
 
 def channel_color(channel: str, position: int = 0) -> str:
     """The colour a channel has in every chart."""
     return PALETTE.get(channel, FALLBACK_COLORS[position % len(FALLBACK_COLORS)])
-
-
-def _svg(height: int, label: str, body: list[str]) -> Markup:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
-            f'role="img" aria-label="{escape(label)}"><title>{escape(label)}</title>')
-    return Markup(head + "".join(body) + "</svg>")
 
 
 def _nice_max(value: float) -> float:
@@ -34,119 +34,123 @@ def _nice_max(value: float) -> float:
     return float(value)
 
 
-def _x_labels(days: list[date], left: int, slot: float, baseline: int) -> list[str]:
-    every = max(1, len(days) // 10)
-    return [f'<text x="{left + i * slot + slot / 2:.1f}" y="{baseline + 14}" text-anchor="middle" {FONT}>'
-            f'{day:%m/%d}</text>' for i, day in enumerate(days) if i % every == 0]
+def _y_axis(maximum: float, percent: bool) -> str:
+    ticks = "".join(f'<span style="bottom:{k * 25}%">{maximum * k / 4 * 100:.0f}%</span>' if percent else
+                    f'<span style="bottom:{k * 25}%">{maximum * k / 4:.0f}</span>' for k in range(5))
+    return f'<div class="y-axis" aria-hidden="true">{ticks}</div>'
 
 
-def _y_grid(top: int, bottom: int, left: int, maximum: float, percent: bool) -> list[str]:
-    parts = []
-    for k in range(5):
-        value = maximum * k / 4
-        y = bottom - (bottom - top) * k / 4
-        text = f"{value * 100:.0f}%" if percent else f"{value:.0f}"
-        parts.append(f'<line x1="{left}" x2="{WIDTH - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>'
-                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" {FONT}>{text}</text>')
-    return parts
+def _grid(slots: int) -> str:
+    return "".join(f'<line x1="0" x2="{slots}" y1="{y}" y2="{y}" stroke="#d0d7de" {STROKE}/>'
+                   for y in (0, 25, 50, 75, 100))
 
 
-def _text_width(text: str) -> int:
-    # Wide (CJK) characters take about a full em at font-size 11; narrow ones about half.
-    return sum(11 if unicodedata.east_asian_width(ch) in "WF" else 7 for ch in text)
+def _x_axis(days: list[date]) -> str:
+    """A few dates under the plot, the last day always among them; the outermost kept inside the plot."""
+    every = max(1, -(-len(days) // MAX_X_LABELS))
+    spans = []
+    for i in range(len(days) - 1, -1, -every):
+        left = (i + 0.5) / len(days) * 100
+        place = "end" if i == len(days) - 1 and len(days) > 1 else "start" if left < 8 else "middle"
+        spans.append(f'<span class="{place}" style="left:{left:.2f}%">{days[i]:%m/%d}</span>')
+    return f'<div class="x-axis" aria-hidden="true">{"".join(reversed(spans))}</div>'
 
 
-def _legend(entries: list[tuple[str, str]], y: int) -> list[str]:
-    parts, x = [], 50
-    for name, color in entries:
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{x + 14}" y="{y}" {FONT}>{escape(name)}</text>')
-        x += 24 + _text_width(name)
-    return parts
+def _legend(entries: list[tuple[str, str]]) -> str:
+    items = "".join(f'<li><span class="swatch" style="background:{color}"></span>{escape(name)}</li>'
+                    for name, color in entries)
+    return f'<ul class="legend">{items}</ul>'
+
+
+def _figure(title: str, y_axis: str, slots: int, marks: list[str], days: list[date], legend: str) -> Markup:
+    svg = (f'<svg class="area" viewBox="0 0 {max(slots, 1)} 100" preserveAspectRatio="none" role="img" '
+           f'aria-label="{escape(title)}"><title>{escape(title)}</title>{_grid(slots)}{"".join(marks)}</svg>')
+    return Markup(f'<figure class="chart"><div class="plot">{y_axis}{svg}</div>{_x_axis(days)}{legend}'
+                  f'</figure>')
 
 
 def questions_per_day(days: list[date], per_day: dict[str, list[int]]) -> Markup:
     """Stacked bars: questions per day, one colour per channel."""
-    top, bottom, left = 20, 190, 50
     totals = [sum(series[i] for series in per_day.values()) for i in range(len(days))]
     maximum = _nice_max(max(totals, default=0) or 1)
-    slot = (WIDTH - 10 - left) / max(len(days), 1)
-    body = _y_grid(top, bottom, left, maximum, percent=False)
+    marks = []
     for i, day in enumerate(days):
-        y = float(bottom)
+        top = 100.0
         for position, (channel, series) in enumerate(per_day.items()):
             if not series[i]:
                 continue
-            height = (bottom - top) * series[i] / maximum
-            y -= height
-            body.append(f'<rect x="{left + i * slot + slot * 0.15:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
-                        f'height="{height:.1f}" fill="{channel_color(channel, position)}">'
-                        f'<title>{day.isoformat()} {escape(channel)}: {series[i]}</title></rect>')
-    body += _x_labels(days, left, slot, bottom)
-    body += _legend([(c, channel_color(c, p)) for p, c in enumerate(per_day)], bottom + 34)
-    return _svg(bottom + 44, "1日あたりの質問数（チャネル別）", body)
+            height = 100 * series[i] / maximum
+            top -= height
+            marks.append(f'<rect x="{i + 0.15:.2f}" y="{top:.2f}" width="0.7" height="{height:.2f}" '
+                         f'fill="{channel_color(channel, position)}"><title>{day.isoformat()} '
+                         f'{escape(label(CHANNEL_LABELS, channel))}: {series[i]}件</title></rect>')
+    legend = _legend([(label(CHANNEL_LABELS, c), channel_color(c, p)) for p, c in enumerate(per_day)])
+    return _figure("1日あたりの質問数（チャネル別）", _y_axis(maximum, percent=False), len(days), marks, days, legend)
+
+
+def _line(values: list[float | None], color: str) -> list[str]:
+    """The series as polylines, broken where a day has no value; a lone day is a short dash."""
+    marks: list[str] = []
+    segment: list[tuple[float, float]] = []
+    for i, value in enumerate([*values, None]):
+        if value is not None:
+            segment.append((i + 0.5, 100 - 100 * value))
+            continue
+        if len(segment) == 1:
+            (x, y), = segment
+            segment = [(x - 0.3, y), (x + 0.3, y)]
+        if segment:
+            points = " ".join(f"{x:.2f},{y:.2f}" for x, y in segment)
+            marks.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" {STROKE} points="{points}"/>')
+        segment = []
+    return marks
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
 
 
 def rates_per_day(days: list[date], series: dict[str, list[float | None]]) -> Markup:
-    """Lines of daily rates (0–100 %); days without answers leave a gap."""
-    top, bottom, left = 20, 190, 50
-    slot = (WIDTH - 10 - left) / max(len(days), 1)
-    body = _y_grid(top, bottom, left, 1.0, percent=True)
-    for (name, values), color in zip(series.items(), SERIES_COLORS, strict=False):
-        segment: list[str] = []
-        for i, value in enumerate([*values, None]):
-            if value is None:
-                if len(segment) > 1:
-                    body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" '
-                                f'points="{" ".join(segment)}"/>')
-                segment = []
-                continue
-            x, y = left + i * slot + slot / 2, bottom - (bottom - top) * value
-            segment.append(f"{x:.1f},{y:.1f}")
-            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}">'
-                        f'<title>{days[i].isoformat()} {escape(name)}: {value * 100:.1f}%</title></circle>')
-    body += _x_labels(days, left, slot, bottom)
-    body += _legend([(name, color) for name, color in zip(series, SERIES_COLORS, strict=False)], bottom + 34)
-    return _svg(bottom + 44, "回答できなかった割合と👎の割合（日別）", body)
+    """Lines of daily rates (0–100 %); days without answers leave a gap. Hovering a day shows its rates."""
+    marks: list[str] = []
+    for (_, values), color in zip(series.items(), SERIES_COLORS, strict=False):
+        marks += _line(values, color)
+    for i, day in enumerate(days):
+        shown = "、".join(f"{name} {_percent(values[i])}" for name, values in series.items())
+        marks.append(f'<rect x="{i}" y="0" width="1" height="100" fill="transparent">'
+                     f'<title>{day.isoformat()} {escape(shown)}</title></rect>')
+    legend = _legend([(name, color) for name, color in zip(series, SERIES_COLORS, strict=False)])
+    return _figure("回答できなかった割合と👎の割合（日別）", _y_axis(1.0, percent=True), len(days), marks, days,
+                   legend)
 
 
-def horizontal_bars(items: list[tuple[str, str, int]], label: str) -> Markup:
-    """Horizontal bars for (id, label, count), e.g. the most-cited measures."""
-    row, left = 24, 330
-    maximum = max((count for _, _, count in items), default=0) or 1
-    body = []
-    for i, (node_id, name, count) in enumerate(items):
-        y = 10 + i * row
-        width = (WIDTH - left - 60) * count / maximum
-        short = name if len(name) <= 24 else name[:23] + "…"
-        body.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" {FONT}>'
-                    f'{escape(node_id)} {escape(short)}<title>{escape(name)}</title></text>'
-                    f'<rect x="{left}" y="{y + 3}" width="{width:.1f}" height="{row - 8}" fill="#1f6feb"/>'
-                    f'<text x="{left + width + 4:.1f}" y="{y + 14}" {FONT}>{count}</text>')
+def horizontal_bars(items: list[tuple[str, str, int]], title: str) -> Markup:
+    """Bars for (id, label, count), e.g. the most-cited measures; the label above its bar on a phone."""
     if not items:
-        body.append(f'<text x="10" y="24" {FONT}>この期間に引用された施策はありません。</text>')
-    return _svg(max(40, 20 + row * len(items)), label, body)
+        return Markup('<p class="chart">この期間に引用された施策はありません。</p>')
+    maximum = max(count for _, _, count in items) or 1
+    rows = "".join(
+        f'<li><span class="bar-label"><code>{escape(node_id)}</code> {escape(name)}</span>'
+        f'<span class="bar"><span class="fill" style="width:{100 * count / maximum:.1f}%"></span>'
+        f'<span class="n">{count}</span></span></li>' for node_id, name, count in items)
+    return Markup(f'<ol class="chart bars" aria-label="{escape(title)}">{rows}</ol>')
 
 
 def measure_coverage(tree: PlanTree, counts: dict[str, int]) -> Markup:
     """One cell per measure, one row per policy: darker = cited more; never-cited cells are hatched grey."""
-    cell, gap, left, top = 34, 4, 60, 10
     maximum = max(counts.values(), default=0) or 1
-    body = ['<defs><pattern id="never" width="6" height="6" patternUnits="userSpaceOnUse" '
-            'patternTransform="rotate(45)"><rect width="6" height="6" fill="#eaeef2"/>'
-            '<line x1="0" y1="0" x2="0" y2="6" stroke="#afb8c1" stroke-width="2"/></pattern></defs>']
-    policies = tree.of_kind("policy")
-    for r, policy in enumerate(policies):
-        y = top + r * (cell + gap)
-        body.append(f'<text x="{left - 6}" y="{y + cell / 2 + 4:.1f}" text-anchor="end" {FONT}>'
-                    f'{escape(policy.id)}<title>{escape(tree.breadcrumb(policy.id))}</title></text>')
-        for c, measure in enumerate(tree.children(policy.id)):
+    rows = []
+    for policy in tree.of_kind("policy"):
+        cells = []
+        for measure in tree.children(policy.id):
             count = counts.get(measure.id, 0)
-            x = left + c * (cell + gap)
-            fill = "url(#never)" if count == 0 else f"rgba(31,111,235,{0.2 + 0.8 * count / maximum:.2f})"
-            body.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" rx="3" fill="{fill}">'
-                        f'<title>{escape(measure.id)} {escape(tree.breadcrumb(measure.id))}: {count}</title></rect>'
-                        f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" {FONT}>'
-                        f'{count}</text>')
-    return _svg(top * 2 + len(policies) * (cell + gap), "施策ごとの引用数（斜線は一度も引用されていない施策）",
-                body)
+            tip = escape(f"{measure.id} {tree.breadcrumb(measure.id)}: {count}")
+            if count == 0:
+                cells.append(f'<span class="cell never" role="cell" title="{tip}">0</span>')
+            else:
+                shade = f"rgba(31,111,235,{0.2 + 0.8 * count / maximum:.2f})"
+                cells.append(f'<span class="cell" role="cell" title="{tip}" style="background:{shade}">{count}</span>')
+        rows.append(f'<div class="cov-row" role="row"><span class="cov-policy" role="rowheader" '
+                    f'title="{escape(tree.breadcrumb(policy.id))}">{escape(policy.id)}</span>{"".join(cells)}</div>')
+    title = "施策ごとの引用数（斜線は一度も引用されていない施策）"
+    return Markup(f'<div class="chart coverage" role="table" aria-label="{title}">{"".join(rows)}</div>')

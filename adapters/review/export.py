@@ -16,6 +16,7 @@ from adapters.review.labels import (
     AUDIT_FIELD_LABELS,
     CHANNEL_LABELS,
     KIND_LABELS,
+    MODE_LABELS,
     REASON_LABELS,
     STATUS_LABELS,
     label,
@@ -70,8 +71,8 @@ def answer_row(row: AnswerRecord, feedback: list[FeedbackRecord]) -> tuple[objec
     return (
         row.id, excel_time(row.created_at), label(CHANNEL_LABELS, row.channel), row.user_hash or "",
         row.question, row.answer_text, " ".join(str(c.get("id", "")) for c in row.citations or []),
-        "はい" if row.answerable else "いいえ", label(KIND_LABELS, row.kind), row.mode, row.model or "",
-        row.latency_ms, row.feedback_up, row.feedback_down, reasons, notes,
+        "はい" if row.answerable else "いいえ", label(KIND_LABELS, row.kind), label(MODE_LABELS, row.mode),
+        row.model or "", row.latency_ms, row.feedback_up, row.feedback_down, reasons, notes,
         label(STATUS_LABELS, row.review_status), row.reviewer or "", row.review_note or "",
         row.corrected_answer or "", " ".join(row.corrected_citations or []),
     )

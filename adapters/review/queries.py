@@ -19,7 +19,7 @@ from knowledge.tree import PlanTree
 
 JST = timezone(timedelta(hours=9), "JST")
 CHANNELS = ("line", "slack", "api", "cli")
-STATUSES = ("unreviewed", "reviewed", "flagged")
+STATUSES = ("unreviewed", "reviewed", "flagged", "no_action")
 SORTS = ("new", "old", "down")
 PER_PAGE = 50
 MAX_PAGE = 10_000
@@ -27,9 +27,13 @@ MAX_PAGE = 10_000
 
 @dataclass(frozen=True)
 class ReviewFilters:
-    """The list's filters, as read from the query string. Unknown or malformed values are ignored."""
+    """The list's filters, as read from the query string. Unknown or malformed values are ignored.
+
+    API traffic (tests, the website's backend) is left out unless `with_api` or `channel=api` asks for it.
+    """
 
     channel: str | None = None
+    with_api: bool = False
     date_from: date | None = None
     date_to: date | None = None
     answerable: bool | None = None
@@ -43,20 +47,21 @@ class ReviewFilters:
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> ReviewFilters:
-        """Parse `?channel=line&from=2025-01-01&to=…&answerable=no&down=1&status=unreviewed&q=…&corrected=1
-        &sort=down&page=2`."""
+        """Parse `?channel=line&api=1&from=2025-01-01&to=…&answerable=no&down=1&status=unreviewed&q=…
+        &corrected=1&sort=down&page=2`."""
         channel = params.get("channel") or None
         status = params.get("status") or None
         answerable = {"yes": True, "no": False}.get(params.get("answerable", ""))
         return cls(
             channel=channel if channel in CHANNELS else None,
+            with_api=_flag(params.get("api")),
             date_from=parse_date(params.get("from")),
             date_to=parse_date(params.get("to")),
             answerable=answerable,
-            thumbs_down=params.get("down") in ("1", "on", "true"),
+            thumbs_down=_flag(params.get("down")),
             status=status if status in STATUSES else None,
             q=(params.get("q") or "").strip()[:200],
-            corrected=params.get("corrected") in ("1", "on", "true"),
+            corrected=_flag(params.get("corrected")),
             sort=str(params.get("sort")) if params.get("sort") in SORTS else "new",
             page=min(max(_int(params.get("page"), 1), 1), MAX_PAGE),
         )
@@ -66,6 +71,8 @@ class ReviewFilters:
         params: dict[str, str] = {}
         if self.channel:
             params["channel"] = self.channel
+        if self.with_api:
+            params["api"] = "1"
         if self.date_from:
             params["from"] = self.date_from.isoformat()
         if self.date_to:
@@ -103,6 +110,10 @@ class AnswerPage:
         return max(1, -(-self.total // self.per_page))
 
 
+def _flag(value: str | None) -> bool:
+    return value in ("1", "on", "true")
+
+
 def parse_date(value: str | None) -> date | None:
     """`2025-01-31` → a date; anything else → None."""
     try:
@@ -137,6 +148,8 @@ def filtered(filters: ReviewFilters) -> Select[AnswerRecord]:
     stmt = select(AnswerRecord)
     if filters.channel:
         stmt = stmt.where(AnswerRecord.channel == filters.channel)
+    elif not filters.with_api:
+        stmt = stmt.where(AnswerRecord.channel != "api")
     if filters.date_from:
         stmt = stmt.where(AnswerRecord.created_at >= jst_day_start(filters.date_from))
     if filters.date_to:

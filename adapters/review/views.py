@@ -18,10 +18,15 @@ from adapters.review.auth import ReviewSession
 from adapters.review.labels import (
     AUDIT_FIELD_LABELS,
     CHANNEL_LABELS,
+    FALLBACK_LABELS,
     FEEDBACK_LABELS,
     KIND_LABELS,
+    MODE_LABELS,
     REASON_LABELS,
+    SCORE_LABELS,
     STATUS_LABELS,
+    explain_reason,
+    label,
 )
 from adapters.review.queries import CHANNELS, STATUSES, to_jst
 from bot.compose import render_plain
@@ -39,8 +44,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-
-
 
 def _jst(moment: datetime | None) -> str:
     return "" if moment is None else to_jst(moment).strftime("%Y-%m-%d %H:%M")
@@ -64,7 +67,9 @@ def _environment() -> Environment:
     env.filters["percent"] = _percent
     env.globals.update(STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, CHANNELS=CHANNELS,
                        STATUSES=STATUSES, REASON_LABELS=REASON_LABELS, KIND_LABELS=KIND_LABELS,
-                       AUDIT_FIELD_LABELS=AUDIT_FIELD_LABELS, FEEDBACK_LABELS=FEEDBACK_LABELS)
+                       AUDIT_FIELD_LABELS=AUDIT_FIELD_LABELS, FEEDBACK_LABELS=FEEDBACK_LABELS,
+                       MODE_LABELS=MODE_LABELS, FALLBACK_LABELS=FALLBACK_LABELS, SCORE_LABELS=SCORE_LABELS,
+                       label=label)
     return env
 
 
@@ -193,6 +198,7 @@ def detail_context(row: AnswerRecord, tree: PlanTree | None, feedback: list[Feed
         "shown_payload": shown_payload(row),
         "cited": cited(tree, row),
         "scores": scores(tree, row),
+        "reason_parts": explain_reason(row.reason),
         "corrected_cited": corrected(tree, row.corrected_citations or []),
         "feedback": feedback,
         "nodes": plan_nodes(tree),

@@ -162,6 +162,20 @@ class Reviewer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ReviewSessionRecord(Base):
+    """A signed-in review-page session. The cookie carries only its signed id; this row is what makes it valid,
+    so deleting it (sign-out, a disabled reviewer, a new password) ends the session everywhere at once."""
+
+    __tablename__ = "review_sessions"
+
+    # SHA-256 of the session id: the database never holds an id a copied table could replay.
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class ApprovedAnswerRecord(Base):
     """A reviewer's corrected answer, reused when a new question closely matches its question."""
 

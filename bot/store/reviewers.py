@@ -1,4 +1,7 @@
-"""Reviewer accounts for the review page: argon2 password hashes, never the password itself."""
+"""Reviewer accounts for the review page: argon2 password hashes, never the password itself.
+
+A new password or a disabled account ends every open session of that reviewer (bot/store/sessions.py).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from sqlalchemy import select
 
 from bot.store.db import Database
 from bot.store.models import Reviewer
+from bot.store.sessions import revoke_reviewer
 
 MIN_PASSWORD_CHARS = 10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
@@ -30,7 +34,7 @@ class ReviewerStore:
         self.hasher = hasher or _HASHER
 
     def add(self, name: str, password: str) -> int:
-        """Create a reviewer, or set a new password for an existing one; returns its id."""
+        """Create a reviewer, or set a new password for an existing one (ending their sessions); returns its id."""
         check_name(name)
         check_password(password)
         password_hash = self.hasher.hash(password)
@@ -42,16 +46,18 @@ class ReviewerStore:
             else:
                 row.password_hash = password_hash
                 row.active = True
+                revoke_reviewer(session, row.id)
             session.flush()
             return row.id
 
     def deactivate(self, name: str) -> bool:
-        """Stop a reviewer from signing in (their open sessions end at the next request)."""
+        """Stop a reviewer from signing in; their open sessions end at once."""
         with self.database.session() as session:
             row = session.scalars(select(Reviewer).where(Reviewer.name == name)).first()
             if row is None or not row.active:
                 return False
             row.active = False
+            revoke_reviewer(session, row.id)
             return True
 
     def verify(self, name: str, password: str) -> bool:
