@@ -63,7 +63,7 @@ WORKER_READY = "answering"
 class ServeProcess:
     """One `planbot serve` run: start, wait healthy, kill -9, terminate, restart on the same port.
 
-    `web_only` adds `--web-only`; `worker=True` runs `planbot worker` instead (no port, no /healthz).
+    `web_only` adds `--web-only`; `worker=True` runs `planbot worker` instead (no port, no /healthz or /readyz).
     """
 
     env: dict[str, str]
@@ -98,23 +98,31 @@ class ServeProcess:
         self.starts += 1
 
     def wait_healthy(self, timeout_s: float = 90.0) -> float:
-        """Seconds until `/healthz` answered 200 (a worker: until it logs that it answers); raises if the
+        """Seconds until `/readyz` answered 200 (a worker: until it logs that it answers); raises if the
         process exits or the time runs out."""
-        assert self.process is not None
         if self.worker:
             return self.wait_logged(WORKER_READY, timeout_s)
+        return self.wait_status("/readyz", timeout_s)
+
+    def wait_alive(self, timeout_s: float = 90.0) -> float:
+        """Seconds until `/healthz` answered 200: the process serves HTTP (the core may still be loading)."""
+        return self.wait_status("/healthz", timeout_s)
+
+    def wait_status(self, path: str, timeout_s: float) -> float:
+        """Seconds until `path` answered 200; raises if the process exits or the time runs out."""
+        assert self.process is not None
         started = time.monotonic()
         deadline = started + timeout_s
         while True:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
                     return time.monotonic() - started
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None:
                 raise RuntimeError(f"planbot serve exited with {self.process.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"planbot serve did not become healthy:\n{self.log_tail()}")
+                raise RuntimeError(f"planbot serve: {path} did not answer 200 in time:\n{self.log_tail()}")
             time.sleep(0.1)
 
     def wait_logged(self, text: str, timeout_s: float = 90.0) -> float:
@@ -229,7 +237,7 @@ class SplitLayout:
         return [self.web, *self.workers]
 
     def start(self, timeout_s: float = 90.0) -> None:
-        """Start every process; return once the web answers /healthz and every worker answers events."""
+        """Start every process; return once the web answers /readyz and every worker answers events."""
         for process in self.processes:
             process.start()
         for process in self.processes:
