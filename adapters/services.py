@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from bot.service import PlanBot
 
 log = logging.getLogger(__name__)
-#: Answers one stored webhook event (runs in a worker thread). Raises DeliveryError on platform failure.
-EventHandler = Callable[[InboxItem], None]
+#: Answers one stored webhook event (runs in a worker thread); returns the delivery outcome to record with the
+#: event ("sent", "unknown", see bot/store/inbox.py) or None. Raises DeliveryError on platform failure.
+EventHandler = Callable[[InboxItem], str | None]
 
 
 @dataclass
