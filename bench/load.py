@@ -262,6 +262,9 @@ class Verdict:
     duplicated: list[str]
     log_mismatch: list[str]
     acked: set[tuple[str, str]]
+    # Acknowledged, not delivered, and recorded as "unknown": a worker died mid-reply and the reply token could
+    # no longer tell whether the reply went out, so nothing more was sent (at most once; see the LINE handler).
+    unknown: list[str] = field(default_factory=list)
 
     @property
     def held(self) -> bool:
@@ -279,11 +282,30 @@ def verdict(plan: LoadPlan, results: list[PostResult], fake_line: FakeLineApi, f
               if r.post.forged and r.status not in (400, 401, 403)]
     forged += [f"{s}/{k} stored or answered" for s, k in plan.forged
                if held[(s, k)] or delivered[(s, k)] or logged[(s, k)]]
-    lost = [f"{s}/{k}" for s, k in sorted(acked) if delivered[(s, k)] == 0]
+    unknown_outcome = unknown_outcomes(database_url)
+    undelivered = [(s, k) for s, k in sorted(acked) if delivered[(s, k)] == 0]
+    lost = [f"{s}/{k}" for s, k in undelivered if (s, k) not in unknown_outcome]
+    unknown = [f"{s}/{k}" for s, k in undelivered if (s, k) in unknown_outcome]
     duplicated = [f"{s}/{k} x{n}" for (s, k), n in delivered.items() if n > 1]
     log_mismatch = [f"{s}/{k}: {logged[(s, k)]} log rows" for s, k in sorted(acked) if logged[(s, k)] != 1]
     log_mismatch += [f"{s}/{k}: {n} log rows" for (s, k), n in logged.items() if n > 1]
-    return Verdict(forged, lost, duplicated, log_mismatch, acked)
+    return Verdict(forged, lost, duplicated, log_mismatch, acked, unknown)
+
+
+def unknown_outcomes(database_url: str) -> set[tuple[str, str]]:
+    """Inbox rows whose delivery outcome is "unknown" (none before the inbox recorded outcomes)."""
+    from sqlalchemy import inspect
+
+    database = Database(database_url)
+    try:
+        if "delivery" not in {c["name"] for c in inspect(database.engine).get_columns("inbox")}:
+            return set()
+        with database.session() as session:
+            rows = session.execute(select(InboxEvent.source, InboxEvent.event_key)
+                                   .where(InboxEvent.delivery == "unknown")).all()
+    finally:
+        database.dispose()
+    return {(str(s), str(k)) for s, k in rows}
 
 
 def figures(results: list[PostResult], elapsed_s: float) -> dict[str, Any]:

@@ -63,17 +63,32 @@ class EventInbox:
     def accept_many(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[bool]:
         """`accept` for several events in one transaction: one commit (one fsync) for all of them.
 
-        A key seen before, or twice in `events`, is False. If the transaction fails, none is stored.
+        A key seen before, or twice in `events`, is False (its first occurrence in `events` is the one
+        stored). If the transaction fails, none is stored. One multi-row INSERT … ON CONFLICT DO NOTHING
+        RETURNING: the keys it returns are the ones stored now.
         """
+        now = utcnow()
+        first: dict[tuple[str, str], int] = {}
+        rows = []
+        for n, (source, event_key, payload) in enumerate(events):
+            key = (source, event_key[:200])
+            if key in first:
+                continue
+            first[key] = n
+            rows.append({"source": source, "event_key": key[1], "payload": self.sealer.seal(payload),
+                         "status": "pending", "attempts": 0, "received_at": now, "not_before": now})
+        stored = [False] * len(events)
+        if not rows:
+            return stored
         dialect = sqlite if self.database.is_sqlite else postgresql
-        statements = []
-        for source, event_key, payload in events:
-            values = {"source": source, "event_key": event_key[:200], "payload": self.sealer.seal(payload),
-                      "status": "pending", "attempts": 0, "received_at": utcnow(), "not_before": utcnow()}
-            statements.append(dialect.insert(InboxEvent).values(**values).on_conflict_do_nothing()
-                              .returning(InboxEvent.id))
+        table = InboxEvent.__table__
+        statement = (dialect.insert(table).on_conflict_do_nothing()
+                     .returning(table.c.source, table.c.event_key))
         with self.database.session() as session:
-            return [session.execute(statement).first() is not None for statement in statements]
+            inserted = session.connection().execute(statement, rows).all()
+        for source, event_key in inserted:
+            stored[first[(source, event_key)]] = True
+        return stored
 
     def claim(self, worker: str, limit: int = 1) -> list[InboxItem]:
         """Take up to `limit` due events (pending, or processing with an expired lease) for `worker`."""
