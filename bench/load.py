@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.load [--line 500] [--slack 500] [--copies 2] [--forged 0.01] \
         [--concurrency 32] [--workers 1] [--database-url URL | --postgres] \
-        [--web-only --worker-processes N | --compare --worker-processes N]
+        [--web-only --worker-processes N | --compare --worker-processes N] [--code TREE]
 
 Starts the local fake LINE and Slack APIs and planbot (subprocesses on loopback, a copy of the built index, a
 fresh SQLite log unless --database-url): `planbot serve --workers W` by default; with --web-only,
@@ -333,8 +333,11 @@ class Layout:
 
 
 def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: int, layout: Layout,
-        database_url: str | None, source_data_dir: Path | None) -> dict[str, Any]:
-    """Start the fakes and the servers, run the load, wait for the answers; every figure and the verdict."""
+        database_url: str | None, source_data_dir: Path | None, code: Path | None = None) -> dict[str, Any]:
+    """Start the fakes and the servers, run the load, wait for the answers; every figure and the verdict.
+
+    `code`: a source tree whose planbot the servers run instead of this one (the "before" side of a
+    comparison; bench/acks.py)."""
     from tests.fakes.slack_api import fake_slack_api
     from tests.servers.serve import planbot_serve, planbot_split, seed_data_dir
 
@@ -342,7 +345,7 @@ def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: in
             fake_slack_api() as fake_slack:
         data_dir = seed_data_dir(source_data_dir, Path(tmp) / "data")
         url = database_url or f"sqlite:///{Path(tmp) / 'load.sqlite3'}"
-        env = serve_env(data_dir, url, fake_line.url, fake_slack.api_url)
+        env = serve_env(data_dir, url, fake_line.url, fake_slack.api_url, code_env(code))
         running = (planbot_split(env, layout.worker_processes, Path(tmp)) if layout.worker_processes
                    else planbot_serve(env, workers=layout.workers))
         with running as server:
@@ -363,6 +366,11 @@ def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: in
                 "answers_per_s": round(len(plan.valid) / (acked_s + answered_s), 1),
                 "forged_accepted": len(found.forged_accepted), "valid_lost": len(found.lost),
                 "duplicates": len(found.duplicated), "log_mismatches": len(found.log_mismatch), "held": found.held}
+
+
+def code_env(code: Path | None) -> dict[str, str]:
+    """The environment that makes a server run the planbot of source tree `code` (ahead of the installed one)."""
+    return {} if code is None else {"PYTHONPATH": str(code.resolve())}
 
 
 def wait_until_finished(database_url: str, events: int, timeout_s: float) -> None:
@@ -420,6 +428,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--postgres", action="store_true",
                         help="start a throwaway PostgreSQL (Debian's package, fsync on) and use it")
+    parser.add_argument("--code", type=Path, default=None,
+                        help="run the servers from this source tree (e.g. a checkout of main), not this one")
     parser.add_argument("--index-from", type=Path, default=None,
                         help="a data dir whose built index is copied (default: the per-user data dir)")
     args = parser.parse_args()
@@ -437,7 +447,7 @@ def main() -> None:
         split if args.web_only else Layout(workers=args.workers)]
     with _database(args.database_url, args.postgres) as database_url:
         runs = [run(args.line, args.slack, args.copies, args.forged, args.concurrency, layout, database_url,
-                    source) for layout in layouts]
+                    source, args.code) for layout in layouts]
     print(json.dumps(runs if args.compare else runs[0], ensure_ascii=False, indent=2))
     if args.compare:
         print(markdown_table(runs))

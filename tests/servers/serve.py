@@ -102,21 +102,25 @@ class ServeProcess:
         process exits or the time runs out."""
         if self.worker:
             return self.wait_logged(WORKER_READY, timeout_s)
-        return self.wait_status("/readyz", timeout_s)
+        return self.wait_status("/readyz", timeout_s, before_readyz="/healthz")
 
     def wait_alive(self, timeout_s: float = 90.0) -> float:
         """Seconds until `/healthz` answered 200: the process serves HTTP (the core may still be loading)."""
         return self.wait_status("/healthz", timeout_s)
 
-    def wait_status(self, path: str, timeout_s: float) -> float:
-        """Seconds until `path` answered 200; raises if the process exits or the time runs out."""
+    def wait_status(self, path: str, timeout_s: float, before_readyz: str | None = None) -> float:
+        """Seconds until `path` answered 200; raises if the process exits or the time runs out.
+        `before_readyz`: the path to wait on instead when `path` is 404 (code from before /readyz, in bench/)."""
         assert self.process is not None
         started = time.monotonic()
         deadline = started + timeout_s
         while True:
             try:
-                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
+                status = httpx.get(f"{self.url}{path}", timeout=2).status_code
+                if status == 200:
                     return time.monotonic() - started
+                if status == 404 and before_readyz is not None:
+                    path = before_readyz
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None:
