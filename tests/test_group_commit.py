@@ -6,7 +6,6 @@ once; events share transactions (the point of the group commit). On SQLite and o
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from bot.store.db import Database
 from bot.store.models import InboxEvent
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.slack_api import fake_slack_api
-from tests.servers.serve import ServeProcess, seed_data_dir
+from tests.servers.serve import KillAfterAcks, ServeProcess, seed_data_dir
 
 KILL_AFTER_ACKS = 250
 
@@ -43,18 +42,9 @@ def test_a_killed_web_process_acknowledged_only_committed_events_in_shared_trans
         try:
             web.wait_healthy(timeout_s=120)
             plan = build_plan(line=400, slack=200, copies=1, forged_ratio=0.0)
-            acked = threading.Semaphore(0)
-
-            def kill_mid_burst() -> None:
-                for _ in range(KILL_AFTER_ACKS):
-                    acked.acquire(timeout=120)
-                web.kill9()
-
-            killer = threading.Thread(target=kill_mid_burst, daemon=True)
-            killer.start()
-            results = asyncio.run(post_all(web.url, plan.posts, concurrency=100,
-                                           on_result=lambda r: r.status == 200 and acked.release()))
-            killer.join(timeout=60)
+            killer = KillAfterAcks(KILL_AFTER_ACKS, web.kill9)
+            results = asyncio.run(post_all(web.url, plan.posts, concurrency=100, on_result=killer.on_result))
+            killer.join()
         finally:
             web.terminate()
     acknowledged = {(r.post.source, r.post.key) for r in results if r.status == 200}

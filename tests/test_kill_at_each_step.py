@@ -133,52 +133,44 @@ def ready_for_next(layout: Layout) -> None:
         worker.wait_healthy(timeout_s=300)
 
 
-def test_killed_before_answering_the_event_is_answered_once(layout: Layout) -> None:
+def kill_while_held(layout: Layout, kind: str, take: bool, event: dict[str, Any],
+                    delivery_when_held: str | None) -> InboxEvent:
+    """Post `event`, hold its `kind` call in the middle, kill -9 the worker holding the event (checking first
+    that the row records `delivery_when_held`), and return the row once the other worker finished it."""
     ready_for_next(layout)
-    held = layout.line.hold("loading", take=True)  # 1:1 text: the loading animation comes before answering
-    event = fresh_event("冬の除雪はどうなる？")
+    held = layout.line.hold(kind, take=take)
     layout.post(event)
-    assert held.arrived.wait(timeout=120)
+    assert held.arrived.wait(timeout=120), f"no {kind} call; pushes: {pushes_to(layout.line, event)}"
     key = event["webhookEventId"]
     row = layout.row(key)
-    assert row is not None and row.delivery is None and layout.logged(key) == 0
+    assert row is not None and row.delivery == delivery_when_held  # durable before the call
     layout.kill_holder(key)
     held.release()
     finished = layout.wait_done(key)
+    assert layout.logged(key) == 1
+    return finished
+
+
+def test_killed_before_answering_the_event_is_answered_once(layout: Layout) -> None:
+    event = fresh_event("冬の除雪はどうなる？")
+    # 1:1 text: the loading animation comes before answering, so nothing is logged or marked yet.
+    finished = kill_while_held(layout, "loading", True, event, delivery_when_held=None)
     assert finished.delivery == "sent" and finished.attempts == 2
     calls = delivered_to(layout.line, event)
     assert [c.kind for c in calls] == ["reply"] and "3.2.2" in "\n".join(calls[0].texts)
-    assert layout.logged(key) == 1
 
 
 def test_killed_mid_reply_before_line_took_it_the_takeover_replies_once(layout: Layout) -> None:
-    ready_for_next(layout)
-    held = layout.line.hold("reply", take=False)
     event = fresh_event("子育ての支援はありますか")
-    layout.post(event)
-    assert held.arrived.wait(timeout=120)
-    key = event["webhookEventId"]
-    row = layout.row(key)
-    assert row is not None and row.delivery == "replying"  # durable before the call
-    layout.kill_holder(key)
-    held.release()
-    finished = layout.wait_done(key)
+    finished = kill_while_held(layout, "reply", False, event, delivery_when_held="replying")
     assert finished.delivery == "sent"
     assert [c.kind for c in delivered_to(layout.line, event)] == ["reply"]  # the takeover's reply, no push
     assert pushes_to(layout.line, event) == []
-    assert layout.logged(key) == 1
 
 
 def test_killed_after_line_took_the_reply_nothing_is_sent_again(layout: Layout) -> None:
-    ready_for_next(layout)
-    held = layout.line.hold("reply", take=True)
     event = fresh_event("空き家が増えて心配")
-    layout.post(event)
-    assert held.arrived.wait(timeout=120)
-    key = event["webhookEventId"]
-    layout.kill_holder(key)
-    held.release()
-    finished = layout.wait_done(key)
+    finished = kill_while_held(layout, "reply", True, event, delivery_when_held="replying")
     assert finished.delivery == "sent"
     assert [c.kind for c in delivered_to(layout.line, event)] == ["reply"]
     # The takeover asked LINE with the same token; "Invalid reply token" told it the answer was out.
@@ -186,23 +178,14 @@ def test_killed_after_line_took_the_reply_nothing_is_sent_again(layout: Layout) 
               if c.body.get("replyToken") == event["replyToken"]]
     assert [c.status for c in checks] == [200, 400]
     assert pushes_to(layout.line, event) == []
-    assert layout.logged(key) == 1
 
 
 def test_killed_after_line_took_a_push_the_retry_key_keeps_it_single(layout: Layout) -> None:
-    ready_for_next(layout)
-    held = layout.line.hold("push", take=True)
     event = fresh_event("バスの路線について", age_s=47)  # too old to reply to: pushed
-    layout.post(event)
-    assert held.arrived.wait(timeout=120)
-    key = event["webhookEventId"]
-    layout.kill_holder(key)
-    held.release()
-    finished = layout.wait_done(key)
+    finished = kill_while_held(layout, "push", True, event, delivery_when_held=None)
     assert finished.delivery == "sent"
     assert [c.kind for c in delivered_to(layout.line, event)] == ["push"]
     assert [c.status for c in pushes_to(layout.line, event)] == [200, 409]
-    assert layout.logged(key) == 1
 
 
 def test_a_reply_whose_outcome_the_token_can_no_longer_tell_is_not_sent_again(layout: Layout) -> None:

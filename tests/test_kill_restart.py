@@ -9,7 +9,6 @@ and have exactly one answer-log row.
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from bot.settings import Settings
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.slack_api import fake_slack_api
 from tests.servers.app import wait_until
-from tests.servers.serve import ServeProcess, SplitLayout, seed_data_dir, split_layout
+from tests.servers.serve import KillAfterAcks, ServeProcess, SplitLayout, seed_data_dir, split_layout
 
 KILL_AFTER_ANSWERS = 15
 KILL_AFTER_ACKS = 5  # of the second half
@@ -57,18 +56,10 @@ def test_kill_9_mid_load_then_restart_answers_every_acknowledged_event_once(
             wait_until(lambda: sum(delivered_counts(plan, fake_line, fake_slack).values()) >= KILL_AFTER_ANSWERS,
                        timeout_s=180, interval_s=0.01)
             # The second half is killed in the middle: mid-load and mid-answering.
-            acked_after = threading.Semaphore(0)
-
-            def kill_mid_load() -> None:
-                for _ in range(KILL_AFTER_ACKS):
-                    acked_after.acquire(timeout=60)
-                server.kill9()
-
-            killer = threading.Thread(target=kill_mid_load, daemon=True)
-            killer.start()
+            killer = KillAfterAcks(KILL_AFTER_ACKS, server.kill9)
             results += asyncio.run(post_all(server.url, plan.posts[half:], concurrency=8, rate_per_s=20,
-                                            on_result=lambda r: r.status == 200 and acked_after.release()))
-            killer.join(timeout=60)
+                                            on_result=killer.on_result))
+            killer.join()
             wait_until(lambda: all(p.process is not None and p.process.poll() is not None for p in processes(server)),
                        timeout_s=15)
             acked = {(r.post.source, r.post.key) for r in results if r.status == 200}

@@ -205,8 +205,9 @@ class LineEventHandler:
         if item.delivery != REPLY_FAILED and token and age_s + lease_s + TAKEOVER_S <= REPLY_WINDOW_S:
             return self._reply(event, item, token, reply)
         if not self.settings.line_push_fallback:
-            if item.delivery == REPLY_FAILED and token and age_s < REPLY_WINDOW_S:
-                return self._reply(event, item, token, reply)  # LINE said the reply failed: the token is unused
+            # Replying is the only way to answer: while the token lives (after "reply_failed" it is unused).
+            if token and age_s < REPLY_WINDOW_S:
+                return self._reply(event, item, token, reply)
             raise DeliveryError(f"no reply possible ({age_s:.0f} s old) and push fallback is off", retryable=False)
         return self._push(event, item, reply)
 

@@ -13,8 +13,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,3 +280,27 @@ def planbot_split(env: Mapping[str, str], workers: int, log_dir: Path,
         yield layout
     finally:
         layout.terminate()
+
+
+class KillAfterAcks:
+    """kill -9 a server (`kill()`) in a thread once `acks` posts got a 200: pass `on_result` to `post_all`."""
+
+    def __init__(self, acks: int, kill: Callable[[], None], timeout_s: float = 120.0) -> None:
+        self._acked = threading.Semaphore(0)
+
+        def wait_then_kill() -> None:
+            for _ in range(acks):
+                self._acked.acquire(timeout=timeout_s)
+            kill()
+
+        self._thread = threading.Thread(target=wait_then_kill, daemon=True)
+        self._thread.start()
+
+    def on_result(self, result: object) -> None:
+        """Count a post's result (a `bench.load.PostResult`)."""
+        if getattr(result, "status", None) == 200:
+            self._acked.release()
+
+    def join(self, timeout_s: float = 60.0) -> None:
+        """Wait until the kill happened."""
+        self._thread.join(timeout=timeout_s)
