@@ -1,4 +1,4 @@
-"""`GET /healthz` and `POST /api/ask` (channel `api`, e.g. the city's website).
+"""`POST /api/ask` (channel `api`, e.g. the city's website).
 
 `/api/ask` is for a trusted backend holding `PLANBOT_API_TOKEN`. Without a token it is a developer's
 convenience: open only outside production, limited per client address, and callers cannot pick the
@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from adapters.proxies import address_key
@@ -32,16 +31,6 @@ class AskRequest(BaseModel):
 
     question: str = Field(max_length=20_000)
     user_id: str | None = Field(default=None, max_length=200)
-
-
-@router.get("/healthz")
-async def healthz(services: Annotated[Services, Depends(get_services)]) -> JSONResponse:
-    """200 once the core can answer; 503 while it loads (or if loading failed)."""
-    if services.startup_error:
-        return JSONResponse({"status": "error", "detail": services.startup_error}, status_code=503)
-    if not services.ready.is_set():
-        return JSONResponse({"status": "starting"}, status_code=503)
-    return JSONResponse({"status": "ok", "mode": "llm" if services.settings.llm else "extractive"})
 
 
 def _check_token(settings: Settings, authorization: str | None) -> bool:

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters import api
+from adapters import api, health
 from adapters.review.errors import install_error_pages
 from adapters.services import Channel, Services
 from adapters.worker import InboxWorker
@@ -63,15 +63,24 @@ def channel_report(settings: Settings, role: Role) -> list[str]:
         socket = bool(settings.slack_app_token.get_secret_value())
         lines.append(f"Slack Socket Mode: {'on (SLACK_APP_TOKEN is set)' if socket else 'off (no SLACK_APP_TOKEN)'}")
     lines.append("review page (/review): on (always; reviewers sign in)")
-    api = ("bearer token (PLANBOT_API_TOKEN is set)" if settings.api_token is not None
-           else f"no PLANBOT_API_TOKEN ({settings.environment})")
-    lines.append(f"API (/api/ask): on, {api}")
+    lines.append(f"API (/api/ask): {api_report(settings)}")
     if role == "web":
         model = "at start (PLANBOT_API_TOKEN is set)" if core_at_start(settings) else "on first need"
         lines.append(f"answering: off here (--web-only; `planbot worker` answers stored events); model loads {model}")
     else:
         lines.append(f"answering: on in this process, {settings.worker_concurrency} at a time")
     return lines
+
+
+def api_report(settings: Settings) -> str:
+    """What `/api/ask` does with these settings, as `adapters.api` decides it (the log must not say "on"
+    for an endpoint that answers 404)."""
+    if settings.api_token is not None:
+        return "on, bearer token required (PLANBOT_API_TOKEN is set)"
+    if settings.environment == "production":
+        return "off, answers 404 (no PLANBOT_API_TOKEN in production)"
+    return (f"on without a token ({settings.environment}: {settings.api_rate_limit_per_minute} requests per "
+            "client address per minute; production needs PLANBOT_API_TOKEN)")
 
 
 def _secret_pair(name: str, first: str, second: str, variables: tuple[str, str]) -> str:
@@ -125,6 +134,7 @@ def create_app(settings: Settings, planbot: PlanBot | None = None,
     install_error_pages(app, _invalid_request)  # browsers get Japanese pages, API clients keep JSON
     if role == "web":
         app.add_middleware(CoreOnDemand)
+    app.include_router(health.router)
     app.include_router(api.router)
     for channel in chosen:
         app.include_router(channel.router)

@@ -6,10 +6,10 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter, HTTPException, Request
 
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from bot.service import PlanBot
 
 log = logging.getLogger(__name__)
-#: Answers one stored webhook event (runs in a worker thread). Raises DeliveryError on platform failure.
-EventHandler = Callable[[InboxItem], None]
+#: Answers one stored webhook event (runs in a worker thread); returns the delivery outcome to record with the
+#: event ("sent", "unknown", see bot/store/inbox.py) or None. Raises DeliveryError on platform failure.
+EventHandler = Callable[[InboxItem], str | None]
 
 
 @dataclass
@@ -109,24 +110,39 @@ class Services:
 
     def accept_event(self, source: str, event_key: str, payload: dict[str, object]) -> bool:
         """Persist a webhook event for the worker (committed before this returns); False for a redelivery
-        we already hold. Called from the acknowledging threads; concurrent calls share commits."""
+        we already hold. Blocks a thread; concurrent calls share commits."""
         accepted = (self.writer.accept(source, event_key, dict(payload)) if self.writer is not None
                     else self.inbox.accept(source, event_key, dict(payload)))
         if accepted:
             self.events_waiting.set()
         return accepted
 
+    async def store_events(self, source: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
+        """`accept_event` for the (key, payload) events of one webhook request, from the event loop: all in
+        one transaction (with whatever else arrived meanwhile), returning once it is committed."""
+        stored = (await self.writer.store([(source, key, dict(payload)) for key, payload in events])
+                  if self.writer is not None
+                  else await asyncio.to_thread(self.inbox.accept_many,
+                                               [(source, key, dict(payload)) for key, payload in events]))
+        if any(stored):
+            self.events_waiting.set()
+        return stored
+
 
 #: Events stored in one transaction at most (a burst is acknowledged in a few commits, not one per event).
-MAX_ACCEPT_BATCH = 64
-_Pending = tuple[str, str, dict[str, object], "Future[bool]"]
+MAX_ACCEPT_BATCH = 256
+_Event = tuple[str, str, dict[str, Any]]
+_Pending = tuple[list[_Event], "Future[list[bool]]"]
 
 
 class GroupCommit:
-    """Stores webhook events for the threads that acknowledge them, in batches: whatever arrived while the
-    previous commit was on disk goes into the next one. Each caller still returns only once its own event
-    is committed, so an acknowledged event is durable exactly as before; a burst costs a few commits
-    (fsyncs) instead of one each, and the acks stop queueing behind one another on the database's lock.
+    """Stores webhook events in batches, for the requests that acknowledge them: whatever arrived while the
+    previous commit was on disk goes into the next transaction (one multi-row INSERT, one commit, one
+    fsync). Each request is answered only once its own events are committed, so an acknowledged event is
+    durable exactly as with a commit of its own; a burst costs a few commits instead of one per event.
+
+    One writer thread does every write, so the requests never queue on the database's lock (or a thread
+    pool): they wait on a future resolved when their batch committed, on the event loop or in a thread.
     """
 
     def __init__(self, inbox: EventInbox) -> None:
@@ -135,12 +151,20 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def accept(self, source: str, event_key: str, payload: dict[str, object]) -> bool:
-        """Store one event (blocking until committed); False for a redelivery. Storage errors propagate."""
+    def submit(self, events: list[_Event]) -> Future[list[bool]]:
+        """Queue events for the next commit; the future is their `accept_many` result (or its error)."""
         self._start()
-        done: Future[bool] = Future()
-        self._queue.put((source, event_key, payload, done))
-        return done.result()
+        done: Future[list[bool]] = Future()
+        self._queue.put((events, done))
+        return done
+
+    async def store(self, events: list[_Event]) -> list[bool]:
+        """`submit` and wait on the event loop until committed. Storage errors propagate."""
+        return await asyncio.wrap_future(self.submit(events))
+
+    def accept(self, source: str, event_key: str, payload: dict[str, Any]) -> bool:
+        """Store one event (blocking until committed); False for a redelivery. Storage errors propagate."""
+        return self.submit([(source, event_key, payload)]).result()[0]
 
     def close(self) -> None:
         """Stop the writer thread after what is queued."""
@@ -157,7 +181,8 @@ class GroupCommit:
     def _write(self) -> None:
         while (first := self._queue.get()) is not None:
             batch = [first]
-            while len(batch) < MAX_ACCEPT_BATCH:
+            size = len(first[0])
+            while size < MAX_ACCEPT_BATCH:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
@@ -166,14 +191,20 @@ class GroupCommit:
                     self._queue.put(None)  # stop after this batch
                     break
                 batch.append(item)
-            try:
-                stored = self.inbox.accept_many([(s, k, dict(p)) for s, k, p, _ in batch])
-            except Exception as exc:  # every waiter gets the error: not stored means not acknowledged
-                for *_, done in batch:
-                    done.set_exception(exc)
-                continue
-            for (*_, done), ok in zip(batch, stored, strict=True):
-                done.set_result(ok)
+                size += len(item[0])
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            stored = self.inbox.accept_many([event for events, _ in batch for event in events])
+        except Exception as exc:  # every waiter gets the error: not stored means not acknowledged
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        offset = 0
+        for events, done in batch:
+            done.set_result(stored[offset:offset + len(events)])
+            offset += len(events)
 
 
 class Channel(Protocol):

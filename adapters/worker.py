@@ -17,7 +17,7 @@ import uuid
 from pydantic import SecretStr
 
 from adapters.services import Services
-from bot.errors import DeliveryError, PlanBotError
+from bot.errors import DeliveryError, PlanBotError, StorageError
 from bot.settings import Settings
 from bot.store.inbox import InboxItem
 
@@ -106,10 +106,17 @@ class InboxWorker:
             if handler is None:
                 await asyncio.to_thread(inbox.fail, item, self.name, f"no handler for {item.source}", True)
                 return
-            await asyncio.to_thread(handler, item)
-            await asyncio.to_thread(inbox.complete, item, self.name)
-        except DeliveryError as exc:
-            retried = await asyncio.to_thread(inbox.fail, item, self.name, str(exc), exc.retryable)
+            delivery = await asyncio.to_thread(handler, item)
+            await asyncio.to_thread(inbox.complete, item, self.name, delivery)
+        except (DeliveryError, StorageError) as exc:
+            # A database that failed mid-answer is as passing as a platform's 503: nothing was sent that the
+            # retry could repeat (the inbox records a reply before it is sent).
+            retryable = exc.retryable if isinstance(exc, DeliveryError) else True
+            try:
+                retried = await asyncio.to_thread(inbox.fail, item, self.name, str(exc), retryable)
+            except PlanBotError:
+                log.exception("could not record the failure; the lease will expire and it is retried")
+                return
             log.warning("delivery of %s/%s failed (%s); %s", item.source, item.event_key, exc,
                         "will retry" if retried else "gave up")
         except Exception as exc:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.load [--line 500] [--slack 500] [--copies 2] [--forged 0.01] \
         [--concurrency 32] [--workers 1] [--database-url URL | --postgres] \
-        [--web-only --worker-processes N | --compare --worker-processes N]
+        [--web-only --worker-processes N | --compare --worker-processes N] [--code TREE]
 
 Starts the local fake LINE and Slack APIs and planbot (subprocesses on loopback, a copy of the built index, a
 fresh SQLite log unless --database-url): `planbot serve --workers W` by default; with --web-only,
@@ -262,6 +262,9 @@ class Verdict:
     duplicated: list[str]
     log_mismatch: list[str]
     acked: set[tuple[str, str]]
+    # Acknowledged, not delivered, and recorded as "unknown": a worker died mid-reply and the reply token could
+    # no longer tell whether the reply went out, so nothing more was sent (at most once; see the LINE handler).
+    unknown: list[str] = field(default_factory=list)
 
     @property
     def held(self) -> bool:
@@ -279,11 +282,30 @@ def verdict(plan: LoadPlan, results: list[PostResult], fake_line: FakeLineApi, f
               if r.post.forged and r.status not in (400, 401, 403)]
     forged += [f"{s}/{k} stored or answered" for s, k in plan.forged
                if held[(s, k)] or delivered[(s, k)] or logged[(s, k)]]
-    lost = [f"{s}/{k}" for s, k in sorted(acked) if delivered[(s, k)] == 0]
+    unknown_outcome = unknown_outcomes(database_url)
+    undelivered = [(s, k) for s, k in sorted(acked) if delivered[(s, k)] == 0]
+    lost = [f"{s}/{k}" for s, k in undelivered if (s, k) not in unknown_outcome]
+    unknown = [f"{s}/{k}" for s, k in undelivered if (s, k) in unknown_outcome]
     duplicated = [f"{s}/{k} x{n}" for (s, k), n in delivered.items() if n > 1]
     log_mismatch = [f"{s}/{k}: {logged[(s, k)]} log rows" for s, k in sorted(acked) if logged[(s, k)] != 1]
     log_mismatch += [f"{s}/{k}: {n} log rows" for (s, k), n in logged.items() if n > 1]
-    return Verdict(forged, lost, duplicated, log_mismatch, acked)
+    return Verdict(forged, lost, duplicated, log_mismatch, acked, unknown)
+
+
+def unknown_outcomes(database_url: str) -> set[tuple[str, str]]:
+    """Inbox rows whose delivery outcome is "unknown" (none before the inbox recorded outcomes)."""
+    from sqlalchemy import inspect
+
+    database = Database(database_url)
+    try:
+        if "delivery" not in {c["name"] for c in inspect(database.engine).get_columns("inbox")}:
+            return set()
+        with database.session() as session:
+            rows = session.execute(select(InboxEvent.source, InboxEvent.event_key)
+                                   .where(InboxEvent.delivery == "unknown")).all()
+    finally:
+        database.dispose()
+    return {(str(s), str(k)) for s, k in rows}
 
 
 def figures(results: list[PostResult], elapsed_s: float) -> dict[str, Any]:
@@ -311,8 +333,11 @@ class Layout:
 
 
 def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: int, layout: Layout,
-        database_url: str | None, source_data_dir: Path | None) -> dict[str, Any]:
-    """Start the fakes and the servers, run the load, wait for the answers; every figure and the verdict."""
+        database_url: str | None, source_data_dir: Path | None, code: Path | None = None) -> dict[str, Any]:
+    """Start the fakes and the servers, run the load, wait for the answers; every figure and the verdict.
+
+    `code`: a source tree whose planbot the servers run instead of this one (the "before" side of a
+    comparison; bench/acks.py)."""
     from tests.fakes.slack_api import fake_slack_api
     from tests.servers.serve import planbot_serve, planbot_split, seed_data_dir
 
@@ -320,7 +345,7 @@ def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: in
             fake_slack_api() as fake_slack:
         data_dir = seed_data_dir(source_data_dir, Path(tmp) / "data")
         url = database_url or f"sqlite:///{Path(tmp) / 'load.sqlite3'}"
-        env = serve_env(data_dir, url, fake_line.url, fake_slack.api_url)
+        env = serve_env(data_dir, url, fake_line.url, fake_slack.api_url, code_env(code))
         running = (planbot_split(env, layout.worker_processes, Path(tmp)) if layout.worker_processes
                    else planbot_serve(env, workers=layout.workers))
         with running as server:
@@ -341,6 +366,11 @@ def run(line: int, slack: int, copies: int, forged_ratio: float, concurrency: in
                 "answers_per_s": round(len(plan.valid) / (acked_s + answered_s), 1),
                 "forged_accepted": len(found.forged_accepted), "valid_lost": len(found.lost),
                 "duplicates": len(found.duplicated), "log_mismatches": len(found.log_mismatch), "held": found.held}
+
+
+def code_env(code: Path | None) -> dict[str, str]:
+    """The environment that makes a server run the planbot of source tree `code` (ahead of the installed one)."""
+    return {} if code is None else {"PYTHONPATH": str(code.resolve())}
 
 
 def wait_until_finished(database_url: str, events: int, timeout_s: float) -> None:
@@ -398,6 +428,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--postgres", action="store_true",
                         help="start a throwaway PostgreSQL (Debian's package, fsync on) and use it")
+    parser.add_argument("--code", type=Path, default=None,
+                        help="run the servers from this source tree (e.g. a checkout of main), not this one")
     parser.add_argument("--index-from", type=Path, default=None,
                         help="a data dir whose built index is copied (default: the per-user data dir)")
     args = parser.parse_args()
@@ -415,7 +447,7 @@ def main() -> None:
         split if args.web_only else Layout(workers=args.workers)]
     with _database(args.database_url, args.postgres) as database_url:
         runs = [run(args.line, args.slack, args.copies, args.forged, args.concurrency, layout, database_url,
-                    source) for layout in layouts]
+                    source, args.code) for layout in layouts]
     print(json.dumps(runs if args.compare else runs[0], ensure_ascii=False, indent=2))
     if args.compare:
         print(markdown_table(runs))

@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(default=365, ge=1, validation_alias=_env("PLANBOT_RETENTION_DAYS"))
 
-    # Webhook event inbox: how long a worker may hold an event before another takes it over.
-    inbox_lease_seconds: float = Field(default=60.0, gt=0, validation_alias=_env("PLANBOT_INBOX_LEASE_SECONDS"))
+    # Webhook event inbox: how long a worker may hold an event before another takes it over (renewed while it
+    # works). Shorter than LINE's reply window, so a takeover can still check a reply its dead holder sent.
+    inbox_lease_seconds: float = Field(default=15.0, gt=0, validation_alias=_env("PLANBOT_INBOX_LEASE_SECONDS"))
     inbox_max_attempts: int = Field(default=5, ge=1, validation_alias=_env("PLANBOT_INBOX_MAX_ATTEMPTS"))
     worker_concurrency: int = Field(default=4, ge=1, validation_alias=_env("PLANBOT_WORKER_CONCURRENCY"))
     # `POST /api/ask` needs `Authorization: Bearer <token>` when set.

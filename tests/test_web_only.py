@@ -41,6 +41,8 @@ def test_web_only_acknowledges_without_the_core_and_loads_it_for_api_ask(
             assert services.inbox.counts() == {"pending": 1}
             assert services.planbot is None and services.handlers.get("line") is not None
             assert httpx.get(f"{live.url}/healthz").status_code == 200
+            # Ready for its job (storing events) without the core: answers come from `planbot worker`.
+            assert httpx.get(f"{live.url}/readyz").json() == {"status": "ready", "mode": "extractive"}
 
             answer = httpx.post(f"{live.url}/api/ask", json={"question": "除雪はどうなる？"}, timeout=120)
             assert answer.status_code == 200, answer.text

@@ -1,4 +1,18 @@
-"""Answers one stored LINE event (runs in the inbox worker's thread): decide, answer, reply or push."""
+"""Answers one stored LINE event (runs in the inbox worker's thread): decide, answer, reply or push.
+
+Delivery is at most once. A reply cannot be repeated safely (it has no retry key), so the event is marked
+"replying" in the inbox, durably, before the reply call. A worker that takes over an event whose worker died
+then knows a reply may be out: it sends the reply again with the same token while the token can still tell
+— LINE takes an unused token (the first call never arrived) and refuses a used one with "Invalid reply
+token" (the first call delivered it) — and never pushes unless LINE had answered that the reply failed
+("reply_failed"). When the token can no longer tell (the event is past the reply window), the outcome is
+unknown and nothing more is sent: the user may have the answer or may have to ask again, never two
+answers; the event is recorded as "unknown" and a warning is logged. Pushes carry a retry key, so LINE
+itself drops a repeated push (409).
+
+A first reply is tried only while a takeover could still check it: the event's age plus the lease plus
+`TAKEOVER_S` within `REPLY_WINDOW_S`; older events are pushed.
+"""
 
 from __future__ import annotations
 
@@ -34,13 +48,16 @@ from adapters.line.render import (
 from adapters.services import Services
 from bot.assistant import Assistant
 from bot.errors import DeliveryError
-from bot.store.inbox import InboxItem
+from bot.store.inbox import REPLY_FAILED, REPLYING, SENT, UNKNOWN, InboxItem
 from bot.store.privacy import hash_user, mask_personal_data
 from bot.types import Question
 
 log = logging.getLogger(__name__)
-#: A reply token lives about a minute; past this age we push instead of risking an expired token.
+#: A reply token lives about a minute; past this age a reply is not tried (nor an earlier one checked).
 REPLY_WINDOW_S = 50.0
+#: What a worker taking over a dead worker's event needs beyond the lease (its poll, the claim, answering
+#: again) before it can check an earlier reply.
+TAKEOVER_S = 5.0
 RETRY_KEY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "planbot:line:push")
 PENDING_CACHE_SIZE = 1000
 
@@ -79,26 +96,31 @@ class LineEventHandler:
         # and rate-limited) twice in this process.
         self._pending: OrderedDict[str, LineReply] = OrderedDict()
         self._lock = threading.Lock()
+        lease_s = services.inbox.lease.total_seconds()
+        if lease_s + TAKEOVER_S >= REPLY_WINDOW_S:
+            log.warning("PLANBOT_INBOX_LEASE_SECONDS=%g leaves no time to check a reply after a takeover: every "
+                        "LINE answer is pushed (metered); keep it under %g", lease_s, REPLY_WINDOW_S - TAKEOVER_S)
 
-    def __call__(self, item: InboxItem) -> None:
-        """Handle one event; raises DeliveryError when LINE did not take the answer."""
+    def __call__(self, item: InboxItem) -> str | None:
+        """Handle one event; the delivery outcome ("sent", "unknown") or None when nothing was to be sent.
+        Raises DeliveryError when LINE did not take the answer."""
         raw = item.payload
         if raw.get("mode") == "standby":
-            return  # another channel module holds this chat; a standby bot must stay silent
+            return None  # another channel module holds this chat; a standby bot must stay silent
+        if item.delivery in (SENT, UNKNOWN):
+            return item.delivery  # an earlier attempt finished delivering; only its bookkeeping was cut off
         try:
             event = Event.from_dict(raw)
         except ValueError:
             log.info("ignoring a LINE event of unknown shape (type %s)", raw.get("type"))
-            return
+            return None
         if event is None:
-            return
-        pending = self._take_pending(item.event_key)
-        reply = pending or self.respond(event, item.event_key)
+            return None
+        reply = self._take_pending(item.event_key) or self.respond(event, item.event_key)
         if reply is None:
-            return
+            return None
         try:
-            # Retried with nothing pending here: an earlier attempt may have died after LINE took the reply.
-            self.deliver(event, item.event_key, reply, resumed=pending is None and item.attempts > 1)
+            return self.deliver(event, item, reply)
         except DeliveryError:
             self._keep_pending(item.event_key, reply)
             raise
@@ -169,31 +191,68 @@ class LineEventHandler:
         minutes = f"{self.settings.feedback_note_minutes:g}"
         return LineReply((postback.ASK_NOTE.format(minutes=minutes),))
 
-    def deliver(self, event: Event, event_key: str, reply: LineReply, resumed: bool = False) -> None:
-        """Reply while the token is fresh; otherwise, or if the reply fails, push with a retry key.
+    def deliver(self, event: Event, item: InboxItem, reply: LineReply) -> str | None:
+        """Reply while a takeover could still check the reply, else push with a retry key; resume an event
+        whose earlier attempt stopped mid-reply without sending twice (see the module's docstring).
 
-        `resumed`: a retry whose earlier attempt's outcome is unknown. If LINE then says the reply token was
-        already used, that attempt delivered the answer, and pushing it again would send it twice.
+        "sent", "unknown", or None when another worker took the event over (this one sends nothing).
         """
         token = getattr(event, "reply_token", None)
         age_s = time.time() - int(event.timestamp) / 1000
-        if token and age_s < REPLY_WINDOW_S:
-            try:
-                self.client.reply(token, reply)
-                return
-            except DeliveryError as exc:
-                if resumed and _token_used(exc):
-                    log.info("LINE reply token of %s already used: answered by an earlier attempt", event_key)
-                    return
-                if not self.settings.line_push_fallback:
-                    raise
-                log.warning("LINE reply failed (%s); pushing instead", exc)
-        elif not self.settings.line_push_fallback:
-            raise DeliveryError(f"reply token expired ({age_s:.0f} s) and push fallback is off", retryable=False)
+        if item.delivery == REPLYING:
+            return self._check_reply(item, token, age_s, reply)
+        lease_s = self.services.inbox.lease.total_seconds()
+        if item.delivery != REPLY_FAILED and token and age_s + lease_s + TAKEOVER_S <= REPLY_WINDOW_S:
+            return self._reply(event, item, token, reply)
+        if not self.settings.line_push_fallback:
+            # Replying is the only way to answer: while the token lives (after "reply_failed" it is unused).
+            if token and age_s < REPLY_WINDOW_S:
+                return self._reply(event, item, token, reply)
+            raise DeliveryError(f"no reply possible ({age_s:.0f} s old) and push fallback is off", retryable=False)
+        return self._push(event, item, reply)
+
+    def _reply(self, event: Event, item: InboxItem, token: str, reply: LineReply) -> str | None:
+        if not self.services.inbox.mark_delivery(item, REPLYING):
+            return self._lost(item)
+        try:
+            self.client.reply(token, reply)
+            return SENT
+        except DeliveryError as exc:
+            if not _line_answered(exc):
+                raise  # no answer from LINE (network, timeout): the reply may be out; the retry checks it
+            if not self.services.inbox.mark_delivery(item, REPLY_FAILED):
+                return self._lost(item)
+            if not self.settings.line_push_fallback:
+                raise
+            log.warning("LINE reply failed (%s); pushing instead", exc)
+        return self._push(event, item, reply)
+
+    def _check_reply(self, item: InboxItem, token: str | None, age_s: float, reply: LineReply) -> str:
+        """An earlier attempt marked "replying" and stopped: the same token tells whether its reply went out."""
+        if not token or age_s >= REPLY_WINDOW_S:
+            log.warning("LINE event %s: an earlier reply's outcome is unknown (%.0f s old, the token can no "
+                        "longer tell); not sending again", item.event_key, age_s)
+            return UNKNOWN
+        try:
+            self.client.reply(token, reply)
+        except DeliveryError as exc:
+            if _token_used(exc):
+                log.info("LINE reply token of %s already used: answered by an earlier attempt", item.event_key)
+                return SENT
+            raise  # still unknown; tried again (while the token can tell)
+        return SENT
+
+    def _push(self, event: Event, item: InboxItem, reply: LineReply) -> str:
         target = push_target(event.source)
         if target is None:
             raise DeliveryError("event has no user, group or room to push to", retryable=False)
-        self.client.push(target, reply, push_retry_key(event_key))
+        self.client.push(target, reply, push_retry_key(item.event_key))
+        return SENT
+
+    @staticmethod
+    def _lost(item: InboxItem) -> None:
+        log.warning("LINE event %s was taken over by another worker; this one sends nothing", item.event_key)
+        return None
 
     def _take_pending(self, event_key: str) -> LineReply | None:
         with self._lock:
@@ -204,6 +263,11 @@ class LineEventHandler:
             self._pending[event_key] = reply
             while len(self._pending) > PENDING_CACHE_SIZE:
                 self._pending.popitem(last=False)
+
+
+def _line_answered(exc: DeliveryError) -> bool:
+    """LINE answered with an error status (the call was refused), as opposed to no answer at all."""
+    return getattr(exc.__cause__, "status", None) is not None
 
 
 def _token_used(exc: DeliveryError) -> bool:

@@ -7,14 +7,11 @@ lost if the process dies.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
-from concurrent.futures import Executor
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -71,12 +68,9 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
-def build_router(settings: Settings, executor: Callable[[], Executor | None]) -> APIRouter:
-    """The webhook route for one channel secret; events are stored on `executor()`'s threads.
-
-    A dedicated executor keeps the ack from queueing behind the answers the worker computes on the
-    loop's default threads.
-    """
+def build_router(settings: Settings) -> APIRouter:
+    """The webhook route for one channel secret; events are stored by the services' group commit, awaited
+    on the event loop (no thread per request, so an ack never queues behind the answers being computed)."""
     router = APIRouter()
     secret = settings.line_channel_secret.get_secret_value()
     limit = settings.line_max_body_bytes
@@ -96,13 +90,13 @@ def build_router(settings: Settings, executor: Callable[[], Executor | None]) ->
         if events is None:
             return _error(400, "malformed body")
         services = get_services(request)
-        loop = asyncio.get_running_loop()
+        keyed = [(event_key(event), event) for event in events]
         try:
-            for event in events:
-                stored = await loop.run_in_executor(executor(), services.accept_event, "line", event_key(event),
-                                                    event)
-                if not stored:
-                    log.info("LINE event %s already held; not stored twice", event_key(event))
+            # All of the body's events in one transaction (shared with other requests'): one commit, then 200.
+            stored = await services.store_events("line", keyed) if keyed else []
+            for (key, _), held in zip(keyed, stored, strict=True):
+                if not held:
+                    log.info("LINE event %s already held; not stored twice", key)
         except PlanBotError:
             # Not stored means not acknowledged: LINE redelivers (when redelivery is on).
             log.exception("could not store a LINE event")

@@ -67,8 +67,9 @@ class SlackListeners:
         return hash_user(self.services.settings.user_hash_salt, SOURCE, user_id)
 
     async def _accept(self, key: str, payload: Payload) -> bool:
-        # A database failure propagates: bolt answers 500 and Slack delivers the event again later.
-        return await self._run(self.services.accept_event, SOURCE, key, payload)
+        # Committed (with whatever else arrived meanwhile) before bolt acknowledges. A database failure
+        # propagates: bolt answers 500 and Slack delivers the event again later.
+        return (await self.services.store_events(SOURCE, [(key, payload)]))[0]
 
     async def on_mention(self, body: Payload, event: Payload, context: AsyncBoltContext) -> None:
         """`@planbot 質問` in a channel: answered in the message's thread."""

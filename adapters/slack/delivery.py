@@ -2,6 +2,12 @@
 
 Uses the sync `slack_sdk.WebClient` (its calls block, which is what a worker thread wants). Slack's
 429 and 5xx and network failures raise `DeliveryError(retryable=True)`; the inbox retries with backoff.
+
+Posting is at most once, as for LINE (adapters/line/handler.py): the event is marked "replying" before the
+post. A worker that takes over an event whose worker died mid-post looks for the answer in the thread (its
+buttons carry the answer id) and posts only if it is not there; where it cannot look (a top-level DM, an
+ephemeral `/plan` answer, a share) the outcome is unknown and it posts nothing more ("unknown", logged).
+When Slack answered that the post failed ("reply_failed"), the retry posts again.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from adapters.answer_text import siblings_once, staff_text
 from adapters.services import Services
 from adapters.slack.blocks import AnswerView, Block, answer_blocks, fallback_text, slack_to_plain
 from bot.errors import DeliveryError
-from bot.store.inbox import InboxItem
+from bot.store.inbox import REPLY_FAILED, REPLYING, SENT, UNKNOWN, InboxItem
 from bot.store.models import AnswerRecord
 from bot.types import Answer, Question
 
@@ -48,6 +54,10 @@ def slack_call(call: Callable[..., SlackResponse], **kwargs: Any) -> SlackRespon
         raise _raise_for(exc) from exc
 
 
+class SlackRefused(Exception):
+    """The cause of a `DeliveryError` for which Slack answered with an error status (so nothing was posted)."""
+
+
 def respond(response_url: str, timeout: int = 10, **body: Any) -> None:
     """Post to an interaction's `response_url`; 429/5xx/network failures are retryable."""
     try:
@@ -56,7 +66,12 @@ def respond(response_url: str, timeout: int = 10, **body: Any) -> None:
         raise DeliveryError(f"response_url unreachable: {type(exc).__name__}", retryable=True) from exc
     if result.status_code >= 300:
         retryable = result.status_code == 429 or result.status_code >= 500
-        raise DeliveryError(f"response_url {result.status_code}", retryable=retryable)
+        raise DeliveryError(f"response_url {result.status_code}", retryable=retryable) from SlackRefused()
+
+
+def slack_answered(exc: DeliveryError) -> bool:
+    """Slack answered the call with an error (it posted nothing), as opposed to not answering at all."""
+    return isinstance(exc.__cause__, SlackApiError | SlackRefused)
 
 
 class SlackDelivery:
@@ -66,30 +81,60 @@ class SlackDelivery:
         self.services = services
         self.client = client
 
-    def handle(self, item: InboxItem) -> None:
-        """The inbox worker's entry point for source "slack"."""
+    def handle(self, item: InboxItem) -> str | None:
+        """The inbox worker's entry point for source "slack"; the delivery outcome."""
+        if item.delivery in (SENT, UNKNOWN):
+            return item.delivery
         kind = item.payload.get("kind")
         if kind == "message":
-            self._answer_message(item)
-        elif kind == "command":
-            self._answer_command(item)
-        elif kind == "share":
-            self._share(item)
-        else:
-            raise DeliveryError(f"unknown slack event kind {kind!r}", retryable=False)
+            return self._answer_message(item)
+        if kind == "command":
+            return self._answer_command(item)
+        if kind == "share":
+            return self._share(item)
+        raise DeliveryError(f"unknown slack event kind {kind!r}", retryable=False)
 
-    def _answer_message(self, item: InboxItem) -> None:
+    def _send_once(self, item: InboxItem, send: Callable[[], None],
+                   posted_earlier: Callable[[], bool] | None = None) -> str | None:
+        """`send()` at most once over every attempt (see the module's docstring); the outcome, or None when
+        another worker took the event over. `posted_earlier`: whether an interrupted earlier post arrived."""
+        inbox = self.services.inbox
+        if item.delivery == REPLYING:
+            if posted_earlier is None:
+                log.warning("slack event %s: an earlier post's outcome is unknown and cannot be checked; not "
+                            "posting again", item.event_key)
+                return UNKNOWN
+            if posted_earlier():
+                log.info("slack event %s was answered by an earlier attempt; not posting twice", item.event_key)
+                return SENT
+        elif not inbox.mark_delivery(item, REPLYING):
+            log.warning("slack event %s was taken over by another worker; this one posts nothing", item.event_key)
+            return None
+        try:
+            send()
+        except DeliveryError as exc:
+            if slack_answered(exc):
+                inbox.mark_delivery(item, REPLY_FAILED)
+            raise
+        return SENT
+
+    def _answer_message(self, item: InboxItem) -> str | None:
         payload = item.payload
         view = self._answer(item)
         if payload.get("show_question"):
             view = replace(view, question=payload.get("text"))
-        if item.attempts > 1 and self._already_posted(payload, view.answer_id):
-            log.info("slack event %s was answered by an earlier attempt; not posting twice", item.event_key)
-            return
         blocks = answer_blocks(view)
-        slack_call(self.client.chat_postMessage, channel=payload["channel"], thread_ts=payload.get("reply_ts"),
-                   text=fallback_text(view), blocks=blocks, unfurl_links=False, unfurl_media=False)
-        self._keep_rendered(view, blocks)
+
+        def post() -> None:
+            slack_call(self.client.chat_postMessage, channel=payload["channel"], thread_ts=payload.get("reply_ts"),
+                       text=fallback_text(view), blocks=blocks, unfurl_links=False, unfurl_media=False)
+
+        threaded = payload.get("reply_ts") and view.answer_id is not None
+        outcome = self._send_once(item, post, (lambda: self._already_posted(payload, view.answer_id))
+                                  if threaded else None)
+        if outcome == SENT:
+            self._keep_rendered(view, blocks)
+        return outcome
 
     def _keep_rendered(self, view: AnswerView, blocks: list[Block]) -> None:
         if view.answer_id is not None:
@@ -111,12 +156,15 @@ class SlackDelivery:
         return any(m.get("bot_id") and marker in json.dumps(m.get("blocks") or [])
                    for m in replies.get("messages") or [])
 
-    def _answer_command(self, item: InboxItem) -> None:
+    def _answer_command(self, item: InboxItem) -> str | None:
         payload = item.payload
         view = replace(self._answer(item), question=payload["text"])
         blocks = answer_blocks(view, shareable=True)
-        respond(payload["response_url"], response_type="ephemeral", text=fallback_text(view), blocks=blocks)
-        self._keep_rendered(view, blocks)
+        outcome = self._send_once(item, lambda: respond(payload["response_url"], response_type="ephemeral",
+                                                        text=fallback_text(view), blocks=blocks))
+        if outcome == SENT:
+            self._keep_rendered(view, blocks)
+        return outcome
 
     def _answer(self, item: InboxItem) -> AnswerView:
         """The logged answer to this event: reused if a previous attempt already answered it."""
@@ -182,7 +230,7 @@ class SlackDelivery:
                     questions.append(text)
         return tuple(questions[-CONTEXT_QUESTIONS:])
 
-    def _share(self, item: InboxItem) -> None:
+    def _share(self, item: InboxItem) -> str | None:
         """Post an ephemeral /plan answer visibly in the channel, then remove the ephemeral copy."""
         payload = item.payload
         row = self.services.answer_log.get(int(payload["answer_id"]))
@@ -191,19 +239,24 @@ class SlackDelivery:
         view = record_view(row, self.contacts())
         blocks = answer_blocks(view, shared_by=payload["user"])
         response_url = payload.get("response_url")
-        try:
-            slack_call(self.client.chat_postMessage, channel=payload["channel"], text=fallback_text(view),
-                       blocks=blocks, unfurl_links=False, unfurl_media=False)
-        except DeliveryError as exc:
-            if exc.retryable or not response_url or not any(e in str(exc) for e in NOT_A_MEMBER):
-                raise
-            respond(response_url, response_type="in_channel", replace_original=False,
-                    text=fallback_text(view), blocks=blocks)
-        if response_url:
+
+        def post() -> None:
+            try:
+                slack_call(self.client.chat_postMessage, channel=payload["channel"], text=fallback_text(view),
+                           blocks=blocks, unfurl_links=False, unfurl_media=False)
+            except DeliveryError as exc:
+                if exc.retryable or not response_url or not any(e in str(exc) for e in NOT_A_MEMBER):
+                    raise
+                respond(response_url, response_type="in_channel", replace_original=False,
+                        text=fallback_text(view), blocks=blocks)
+
+        outcome = self._send_once(item, post)
+        if outcome == SENT and response_url:
             try:
                 respond(response_url, delete_original=True)
             except DeliveryError as exc:
                 log.info("could not remove the ephemeral copy after sharing: %s", exc)
+        return outcome
 
 
 def record_view(row: AnswerRecord, contacts: list[str] | None = None) -> AnswerView:

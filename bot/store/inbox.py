@@ -2,6 +2,12 @@
 
 Dedupe is the unique (source, event_key) constraint, so it holds across workers and machines. A claimed
 event carries a lease; if its worker dies (kill -9), the lease runs out and another worker takes it.
+
+Replies are at most once. A handler records how far its answer got in `delivery`, durably and only while it
+still holds the event (`mark_delivery`): "replying" before a call whose effect cannot be repeated safely (a
+LINE reply, a Slack post), "reply_failed" when the platform answered that it failed, and the outcome with
+`complete` ("sent", or "unknown" when a resumed event could not learn whether the earlier call went
+out). A worker that takes over an event sees where the dead one stopped; see adapters/line/handler.py.
 """
 
 from __future__ import annotations
@@ -32,6 +38,12 @@ class InboxItem:
     event_key: str
     payload: dict[str, Any]
     attempts: int
+    worker: str = ""  # who holds it: transitions are made only while this worker still does
+    delivery: str | None = None  # how far an earlier attempt got (see the module's docstring)
+
+
+#: `delivery` values.
+REPLYING, REPLY_FAILED, SENT, UNKNOWN = "replying", "reply_failed", "sent", "unknown"
 
 
 class EventInbox:
@@ -51,17 +63,32 @@ class EventInbox:
     def accept_many(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[bool]:
         """`accept` for several events in one transaction: one commit (one fsync) for all of them.
 
-        A key seen before, or twice in `events`, is False. If the transaction fails, none is stored.
+        A key seen before, or twice in `events`, is False (its first occurrence in `events` is the one
+        stored). If the transaction fails, none is stored. One multi-row INSERT … ON CONFLICT DO NOTHING
+        RETURNING: the keys it returns are the ones stored now.
         """
+        now = utcnow()
+        first: dict[tuple[str, str], int] = {}
+        rows = []
+        for n, (source, event_key, payload) in enumerate(events):
+            key = (source, event_key[:200])
+            if key in first:
+                continue
+            first[key] = n
+            rows.append({"source": source, "event_key": key[1], "payload": self.sealer.seal(payload),
+                         "status": "pending", "attempts": 0, "received_at": now, "not_before": now})
+        stored = [False] * len(events)
+        if not rows:
+            return stored
         dialect = sqlite if self.database.is_sqlite else postgresql
-        statements = []
-        for source, event_key, payload in events:
-            values = {"source": source, "event_key": event_key[:200], "payload": self.sealer.seal(payload),
-                      "status": "pending", "attempts": 0, "received_at": utcnow(), "not_before": utcnow()}
-            statements.append(dialect.insert(InboxEvent).values(**values).on_conflict_do_nothing()
-                              .returning(InboxEvent.id))
+        table = InboxEvent.__table__
+        statement = (dialect.insert(table).on_conflict_do_nothing()
+                     .returning(table.c.source, table.c.event_key))
         with self.database.session() as session:
-            return [session.execute(statement).first() is not None for statement in statements]
+            inserted = session.connection().execute(statement, rows).all()
+        for source, event_key in inserted:
+            stored[first[(source, event_key)]] = True
+        return stored
 
     def claim(self, worker: str, limit: int = 1) -> list[InboxItem]:
         """Take up to `limit` due events (pending, or processing with an expired lease) for `worker`."""
@@ -81,7 +108,7 @@ class EventInbox:
             .values(status="processing", lease_until=now + self.lease, claimed_by=worker[:80],
                     attempts=InboxEvent.attempts + 1)
             .returning(InboxEvent.id, InboxEvent.source, InboxEvent.event_key, InboxEvent.payload,
-                       InboxEvent.attempts)
+                       InboxEvent.attempts, InboxEvent.delivery)
             .execution_options(synchronize_session=False)
         )
         with self.database.session() as session:
@@ -94,7 +121,8 @@ class EventInbox:
                 log.error("inbox event %s/%s cannot be opened; marked failed", row.source, row.event_key)
                 self._finish_id(row.id, worker, "failed", "payload cannot be opened")
                 continue
-            items.append(InboxItem(row.id, row.source, row.event_key, payload, row.attempts))
+            items.append(InboxItem(row.id, row.source, row.event_key, payload, row.attempts, worker[:80],
+                                   row.delivery))
         return items
 
     def renew(self, item: InboxItem, worker: str) -> bool:
@@ -110,9 +138,26 @@ class EventInbox:
                                      .values(lease_until=utcnow() + self.lease))
             return bool(getattr(result, "rowcount", 0))
 
-    def complete(self, item: InboxItem, worker: str) -> None:
-        """Mark an event answered (only if `worker` still holds it)."""
-        self._finish(item, worker, status="done", error=None)
+    def mark_delivery(self, item: InboxItem, delivery: str) -> bool:
+        """Record (committed before this returns) how far the answer got, only while `item.worker` still holds
+        the event. False: another worker took it over, so this one must not send anything."""
+        with self.database.session() as session:
+            result = session.execute(update(InboxEvent)
+                                     .where(InboxEvent.id == item.id, InboxEvent.claimed_by == item.worker[:80],
+                                            InboxEvent.status == "processing")
+                                     .values(delivery=delivery))
+            return bool(getattr(result, "rowcount", 0))
+
+    def complete(self, item: InboxItem, worker: str, delivery: str | None = None) -> None:
+        """Mark an event answered (only if `worker` still holds it), with the delivery outcome if known."""
+        with self.database.session() as session:
+            values: dict[str, Any] = {"status": "done", "finished_at": utcnow(), "lease_until": None,
+                                      "last_error": None}
+            if delivery is not None:
+                values["delivery"] = delivery
+            session.execute(update(InboxEvent)
+                            .where(InboxEvent.id == item.id, InboxEvent.claimed_by == worker[:80])
+                            .values(**values))
 
     def fail(self, item: InboxItem, worker: str, error: str, retryable: bool) -> bool:
         """Record a failure; retried later with exponential backoff unless out of attempts.

@@ -148,6 +148,9 @@ class InboxEvent(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # How far the answer got: None (nothing sent), "replying" (a reply call may be out: written before it),
+    # "reply_failed" (the platform answered that the reply failed), "sent", "unknown" (see bot/store/inbox.py).
+    delivery: Mapped[str | None] = mapped_column(String(16))
 
 
 class Reviewer(Base):

@@ -4,6 +4,10 @@ It checks what the real API checks and the adapter could get wrong: the bearer t
 messages of at most 5000 UTF-16 units, at most 13 quick-reply buttons with labels of at most 20
 characters, and `X-Line-Retry-Key` on push (a key it already accepted gets 409, nothing is sent twice);
 a reply token is usable once (a second reply with it gets 400 "Invalid reply token", as on the real API).
+
+`hold(kind, take)` stops the next call of a kind in the middle, so a test can kill the caller there: with
+`take=True` LINE has taken the call (the message is delivered, the token used) and only its answer is held
+back; with `take=False` the call is held before LINE takes anything and is dropped when released.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -62,6 +66,21 @@ def _message_problem(messages: Any) -> str | None:
     return None
 
 
+@dataclass
+class Hold:
+    """One held call: `arrived` is set when it came in; it stays in the middle until `release()`."""
+
+    kind: str
+    take: bool
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def release(self) -> None:
+        """Let the held call finish (its caller may be gone by then)."""
+        self.released.set()
+
+
 class FakeLineApi:
     """Serve on loopback with `running()`; inspect `calls`; script failures with `fail()`."""
 
@@ -73,7 +92,15 @@ class FakeLineApi:
         self._used_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._holds: dict[str, Hold] = {}
         self.url = ""
+
+    def hold(self, kind: str, take: bool) -> Hold:
+        """Hold the next call of `kind` in the middle (see the module's docstring) until released."""
+        hold = Hold(kind, take)
+        with self._lock:
+            self._holds[kind] = hold
+        return hold
 
     def fail(self, kind: str, status: int, times: int = 1) -> None:
         """Answer the next `times` calls of `kind` ("reply", "push", "loading") with `status`."""
@@ -102,9 +129,22 @@ class FakeLineApi:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
             return 400, {"message": "The request body has 1 error(s)"}, {}
+        with self._lock:
+            hold = self._holds.pop(kind, None)
+        if hold is not None and not hold.take:
+            hold.body = body
+            hold.arrived.set()
+            hold.released.wait(timeout=300)
+            with self._lock:
+                self.calls.append(LineCall(kind, headers, body, 0))  # dropped: LINE never took it
+            return 503, {"message": "dropped"}, {}
         status, answer, extra = self._decide(kind, headers, body)
         with self._lock:
             self.calls.append(LineCall(kind, headers, body, status))
+        if hold is not None:
+            hold.body = body
+            hold.arrived.set()
+            hold.released.wait(timeout=300)
         return status, answer, extra
 
     def _decide(self, kind: str, headers: dict[str, str], body: dict[str, Any]
@@ -153,8 +193,11 @@ class FakeLineApi:
                 self.send_header("content-length", str(len(data)))
                 for name, value in extra.items():
                     self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller was killed while its call was held
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -32,7 +32,7 @@ class LiveApp:
 
 @contextmanager
 def live_app(app: FastAPI, timeout_s: float = 60.0) -> Iterator[LiveApp]:
-    """Serve `app` until the block ends; yields once `/healthz` answers 200."""
+    """Serve `app` until the block ends; yields once `/readyz` answers 200 (the core can answer)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
@@ -43,12 +43,12 @@ def live_app(app: FastAPI, timeout_s: float = 60.0) -> Iterator[LiveApp]:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the app did not become healthy")
+                raise RuntimeError("the app did not become ready")
             time.sleep(0.05)
         yield LiveApp(url, app)
     finally:

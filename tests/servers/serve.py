@@ -13,8 +13,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +64,7 @@ WORKER_READY = "answering"
 class ServeProcess:
     """One `planbot serve` run: start, wait healthy, kill -9, terminate, restart on the same port.
 
-    `web_only` adds `--web-only`; `worker=True` runs `planbot worker` instead (no port, no /healthz).
+    `web_only` adds `--web-only`; `worker=True` runs `planbot worker` instead (no port, no /healthz or /readyz).
     """
 
     env: dict[str, str]
@@ -98,23 +99,35 @@ class ServeProcess:
         self.starts += 1
 
     def wait_healthy(self, timeout_s: float = 90.0) -> float:
-        """Seconds until `/healthz` answered 200 (a worker: until it logs that it answers); raises if the
+        """Seconds until `/readyz` answered 200 (a worker: until it logs that it answers); raises if the
         process exits or the time runs out."""
-        assert self.process is not None
         if self.worker:
             return self.wait_logged(WORKER_READY, timeout_s)
+        return self.wait_status("/readyz", timeout_s, before_readyz="/healthz")
+
+    def wait_alive(self, timeout_s: float = 90.0) -> float:
+        """Seconds until `/healthz` answered 200: the process serves HTTP (the core may still be loading)."""
+        return self.wait_status("/healthz", timeout_s)
+
+    def wait_status(self, path: str, timeout_s: float, before_readyz: str | None = None) -> float:
+        """Seconds until `path` answered 200; raises if the process exits or the time runs out.
+        `before_readyz`: the path to wait on instead when `path` is 404 (code from before /readyz, in bench/)."""
+        assert self.process is not None
         started = time.monotonic()
         deadline = started + timeout_s
         while True:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                status = httpx.get(f"{self.url}{path}", timeout=2).status_code
+                if status == 200:
                     return time.monotonic() - started
+                if status == 404 and before_readyz is not None:
+                    path = before_readyz
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None:
                 raise RuntimeError(f"planbot serve exited with {self.process.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"planbot serve did not become healthy:\n{self.log_tail()}")
+                raise RuntimeError(f"planbot serve: {path} did not answer 200 in time:\n{self.log_tail()}")
             time.sleep(0.1)
 
     def wait_logged(self, text: str, timeout_s: float = 90.0) -> float:
@@ -229,7 +242,7 @@ class SplitLayout:
         return [self.web, *self.workers]
 
     def start(self, timeout_s: float = 90.0) -> None:
-        """Start every process; return once the web answers /healthz and every worker answers events."""
+        """Start every process; return once the web answers /readyz and every worker answers events."""
         for process in self.processes:
             process.start()
         for process in self.processes:
@@ -267,3 +280,27 @@ def planbot_split(env: Mapping[str, str], workers: int, log_dir: Path,
         yield layout
     finally:
         layout.terminate()
+
+
+class KillAfterAcks:
+    """kill -9 a server (`kill()`) in a thread once `acks` posts got a 200: pass `on_result` to `post_all`."""
+
+    def __init__(self, acks: int, kill: Callable[[], None], timeout_s: float = 120.0) -> None:
+        self._acked = threading.Semaphore(0)
+
+        def wait_then_kill() -> None:
+            for _ in range(acks):
+                self._acked.acquire(timeout=timeout_s)
+            kill()
+
+        self._thread = threading.Thread(target=wait_then_kill, daemon=True)
+        self._thread.start()
+
+    def on_result(self, result: object) -> None:
+        """Count a post's result (a `bench.load.PostResult`)."""
+        if getattr(result, "status", None) == 200:
+            self._acked.release()
+
+    def join(self, timeout_s: float = 60.0) -> None:
+        """Wait until the kill happened."""
+        self._thread.join(timeout=timeout_s)
