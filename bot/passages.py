@@ -106,8 +106,7 @@ def figure_rows(text: str, passages: Sequence[Passage], top_node: str | None, cu
     bigrams with the question; a question asking for 指標/目標値 as such gets every row of the top node.
     """
     units = cues.asked_units(text)
-    rows = [p for p in passages if p.indicator is not None
-            and (not units or _fold(p.indicator.unit) in units)]
+    rows = [p for p in passages if p.indicator is not None and (not units or unit_fits(p.indicator.unit, units))]
     if not rows:
         return ()
     asked = _bigrams(cues.without_generic(text))
@@ -118,6 +117,18 @@ def figure_rows(text: str, passages: Sequence[Passage], top_node: str | None, cu
     if top_node is not None and cues.is_generic(text):
         return tuple(sorted((p for p in rows if p.node_id == top_node), key=lambda p: p.order))
     return ()
+
+
+_SCALE = re.compile(r"^(?:百万|千|万|億)")
+_QUALIFIER = re.compile(r"(?:以上|以下|未満|超|/.*)$")
+
+
+def unit_fits(unit: str, asked: set[str]) -> bool:
+    """Does a row's unit answer a question asked in one of `asked`? 「億円」 and 「千円」 are 円, 「人/年」 is 人,
+    「%以上」 is %."""
+    folded = _fold(unit).strip()
+    base = _QUALIFIER.sub("", _SCALE.sub("", folded)) or folded
+    return folded in asked or base in asked
 
 
 def quoted_passages(passages: Sequence[Passage], node_id: str, sections: Sequence[str],

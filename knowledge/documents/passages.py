@@ -22,6 +22,7 @@ from knowledge.documents.vocabulary import vocabulary
 #: Narrative chunks stop at a sentence end once they pass this many characters.
 CHUNK_CHARS = 200
 _BULLET = re.compile(r"^(?:[・•●○◯■□◆◇▪▸►\-–*※✓]|\(\d{1,2}\)|（\d{1,2}）|\d{1,2}[.)、]|[①-⑳])\s*")
+_LIST_MARK = re.compile(r"^[・•●○◯■□◆◇▪▸►]\s*")
 _NOTE = re.compile(r"^(?:※|注\s*\d*[:：)）]|\*\s)")
 _SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+|[^。！？!?]+$")
 
@@ -165,7 +166,8 @@ def _narrative(blocks: list[Block]) -> Iterator[tuple[str, int | None]]:
     size = 0
     page: int | None = None
     for block in blocks:
-        for sentence in _SENTENCE.findall(block.text):
+        text = _LIST_MARK.sub("", block.text, count=1) if block.kind in ("item", "text") else block.text
+        for sentence in _SENTENCE.findall(text):
             if not chunk:
                 page = block.page
             chunk.append(sentence)

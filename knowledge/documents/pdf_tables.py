@@ -23,7 +23,7 @@ class _Line:
 
     @property
     def text(self) -> str:
-        return join_lines(w["text"] for w in sorted(self.words, key=lambda w: w["x0"])) if self.words else ""
+        return " ".join(w["text"] for w in sorted(self.words, key=lambda w: w["x0"]))
 
     @property
     def x1(self) -> float:
@@ -164,7 +164,7 @@ def _columns(line: _Line, starts: list[float], width: int) -> list[str]:
     for word in sorted(line.words, key=lambda w: w["x0"]):
         column = max(i for i, start in enumerate(starts) if start <= word["x0"] + 1)
         cells[column].append(squash(word["text"]))
-    return [join_lines(parts) for parts in cells]
+    return [" ".join(parts) for parts in cells]
 
 
 def _has_number(cells: list[str], columns: set[int]) -> bool:
