@@ -27,7 +27,7 @@ LISTING_RUN = 2
 
 
 def section_name(text: str) -> str | None:
-    """「【主な取組】」, 「(3) 主な取り組み」, 「■指標」, 「市民・地域・事業者に期待される役割」 → the section's name."""
+    """「【主な取組】」, 「(3) 主な取り組み」, 「■指標」, 「市民・地域・事業者に期待される役割」 → its section."""
     return vocabulary().section_of(text)
 
 

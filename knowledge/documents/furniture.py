@@ -13,7 +13,8 @@ from knowledge.documents.model import Block
 from knowledge.documents.vocabulary import vocabulary
 
 #: A page number alone: 「12」, 「- 12 -」, 「― 12 ―」, 「12 / 150」, 「P.12」, 「12ページ」.
-PAGE_NUMBER = re.compile(r"^(?:[-–—―－(（]?\s*(?:p\.?|P\.?)?\s*\d{1,4}\s*(?:ページ|頁)?\s*[-–—―－)）]?|\d{1,4}\s*/\s*\d{1,4})$")
+PAGE_NUMBER = re.compile(
+    r"^(?:[-–—―－(（]?\s*(?:p\.?|P\.?)?\s*\d{1,4}\s*(?:ページ|頁)?\s*[-–—―－)）]?|\d{1,4}\s*/\s*\d{1,4})$")
 #: A contents line: a title, dot leaders (or a long run of spaces), a page number.
 _LEADERS = re.compile(r"(?:[.．・･…‥·⋯\u2026\u22ef_＿]{3,}|[.．・･…‥·⋯]\s*[.．・･…‥·⋯]\s*[.．・･…‥·⋯]).*?\d{1,4}\s*$")
 _ENDS_IN_PAGE = re.compile(r"\S.{1,70}?\s+[-–(（]?\d{1,4}[)）-]?$")
@@ -25,28 +26,31 @@ MOST_PAGES = 0.5
 
 def strip_contents(blocks: list[Block]) -> tuple[list[Block], list[int | None]]:
     """Blocks without the contents: every dot-leader line, and after a 「目次」 title every line that ends in a
-    page number. Returns the rest and the pages where contents were found."""
+    page number (and a chapter title between two such lines). Returns the rest and the contents' pages."""
     kept: list[Block] = []
     pages: list[int | None] = []
     in_contents = False
-    misses = 0
-    for block in blocks:
-        text = normalize(block.text) if block.kind != "row" else ""
-        if block.kind != "row" and vocabulary().is_contents_title(text):
-            in_contents, misses = True, 0
-            _note(pages, block.page)
+    for index, block in enumerate(blocks):
+        if block.kind == "row":
+            in_contents = False
+            kept.append(block)
             continue
-        if block.kind != "row" and (_LEADERS.search(text) or (in_contents and _ENDS_IN_PAGE.match(text))):
-            _note(pages, block.page)
-            misses = 0
-            continue
-        if in_contents and block.kind != "row" and misses < 1 and len(text) <= 40:
-            misses += 1  # a chapter title without a page number inside the contents
-            _note(pages, block.page)
-            continue
-        in_contents = False
-        kept.append(block)
+        line = normalize(block.text)
+        if vocabulary().is_contents_title(line):
+            in_contents = True
+        elif not (_LEADERS.search(line) or (in_contents and _ENDS_IN_PAGE.match(line))):
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if not (in_contents and len(line) <= 40 and following is not None and _is_entry(following)):
+                in_contents = False
+                kept.append(block)
+                continue
+        _note(pages, block.page)
     return kept, pages
+
+
+def _is_entry(block: Block) -> bool:
+    line = normalize(block.text)
+    return block.kind != "row" and bool(_LEADERS.search(line) or _ENDS_IN_PAGE.match(line))
 
 
 def _note(pages: list[int | None], page: int | None) -> None:

@@ -111,7 +111,7 @@ def read_header(cells: tuple[str, ...]) -> TableLayout | None:
             found.setdefault(f"{last_side}_year", index)
         elif role is not None:
             found.setdefault(role, index)
-    layout = TableLayout(**found)
+    layout = TableLayout(**found)  # type: ignore[arg-type]
     return replace(
         layout,
         current_header_year=year_of(cells[layout.current]) if layout.current is not None else "",
@@ -199,7 +199,7 @@ def _from_bare_cells(cells: tuple[str, ...]) -> Indicator | None:
     values = [parse_value(c) for c in filled[1:len(filled) - (1 if unit else 0)]]
     numbers = [v for v in values if v is not None and v.numeric]
     name, name_unit = _name_and_unit(filled[0])
-    if len(numbers) < 2 or len(numbers) != len(values) or has_figure(name) and not name.strip("0123456789., "):
+    if len(numbers) < 2 or len(numbers) != len(values) or (has_figure(name) and not name.strip("0123456789., ")):
         return None
     first, last = numbers[0], numbers[-1]
     if not (first.year and last.year):

@@ -4,6 +4,7 @@ rest as lines, and an unruled 指標 table read by the columns its header's word
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from knowledge.documents.furniture import PAGE_NUMBER
@@ -114,7 +115,7 @@ def _unruled(lines: list[_Line], number: int) -> list[tuple[float, Block]]:
 def _read_unruled(lines: list[_Line], start: int, header: list[dict[str, Any]]
                   ) -> tuple[list[tuple[float, tuple[str, ...]]], int]:
     """The header and rows of an unruled table from `lines[start]`; returns them and the next line's index."""
-    starts = [float("-inf")] + [(a["x1"] + b["x0"]) / 2 for a, b in zip(header, header[1:], strict=False)]
+    starts = [float("-inf")] + [(a["x1"] + b["x0"]) / 2 for a, b in pairwise(header)]
     width = len(header)
     layout = read_header(tuple(squash(w["text"]) for w in header))
     assert layout is not None

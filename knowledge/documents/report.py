@@ -107,7 +107,7 @@ class DocumentReport:
                 f"{name} {counts.get(name, 0)}" for name in COUNTED))
         for table in self.unread_tables:
             out.append(f"  指標 not read{_page(table.page)}: {table.node_id} {tree[table.node_id].title} — "
-                       f"{table.blocks} lines or rows under its 指標 heading, none read as an indicator row")
+                       f"{table.blocks} passages under its 指標 heading, none of them an indicator row")
         for diff in self.title_differences:
             note = f" ({diff.note})" if diff.note else ""
             out.append(f"  title differs{_page(diff.page)}: {diff.node_id} 「{diff.document_title}」 "
@@ -161,7 +161,8 @@ def build_report(document: ReadDocument, tree: PlanTree, occurrences: Sequence[t
     counts: dict[str, dict[str, int]] = {}
     for passage in passages:
         sections[passage.section] = sections.get(passage.section, 0) + 1
-        if passage.section in COUNTED and tree[passage.node_id].kind == "measure":
+        counted = passage.indicator is not None if passage.section == "指標" else passage.section in COUNTED
+        if counted and tree[passage.node_id].kind == "measure":
             per = counts.setdefault(passage.node_id, {})
             per[passage.section] = per.get(passage.section, 0) + 1
     unread = _unread_tables(passages, groups)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 
 def join_lines(parts: Iterable[str]) -> str:
-    """「市民」 + 「の割合」 → 「市民の割合」; 「DX」 + 「推進」 → 「DX推進」; 「digital」 + 「plan」 → 「digital plan」."""
+    """「市民」 + 「の割合」 → 「市民の割合」; 「DX」 + 「推進」 → 「DX推進」; 「a」 + 「plan」 → 「a plan」."""
     text = ""
     for part in (p.strip() for p in parts):
         if not part:
@@ -21,7 +21,7 @@ def join_lines(parts: Iterable[str]) -> str:
 def squash(text: str) -> str:
     """A cell's text on one line: wrapped lines joined, runs of spaces made one, no space between Japanese."""
     joined = join_lines(text.splitlines())
-    out = []
+    out: list[str] = []
     for i, char in enumerate(joined):
         if char.isspace():
             before = joined[i - 1] if i else ""

@@ -70,8 +70,8 @@ def vocabulary(path: Path = WORDS_FILE) -> Vocabulary:
     entries: list[tuple[str, str, list[str]]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            kind, key, words = [*line.split("\t"), "", ""][:3]
-            entries.append((kind, key, words.split()))
+            kind, key, listed = [*line.split("\t"), "", ""][:3]
+            entries.append((kind, key, listed.split()))
 
     def of(kind: str) -> list[tuple[str, str]]:
         return [(fold(w), key) for k, key, words in entries if k == kind for w in words]
