@@ -8,10 +8,10 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.documents import Passage, PassageLibrary, PassageStoreError, PlanVersion
+from knowledge.documents import Passage, PassageLibrary, PassageStore, PassageStoreError, PlanVersion
 from knowledge.embeddings import Embedder
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ class PassageFinder:
     library: PassageLibrary
     embedder: Embedder
     per_node: int = 40
+    _cache: dict[str, list[Passage]] = field(default_factory=dict, compare=False, repr=False)
 
     def find(self, text: str, node_ids: Sequence[str]) -> tuple[tuple[Passage, ...], PlanVersion | None]:
         """Every passage of these nodes, scored by meaning against the question; and the version searched."""
@@ -92,11 +93,25 @@ class PassageFinder:
             if not ids:
                 return (), store.version
             vector = self.embedder.embed_query(text)
-            return tuple(store.search(vector, ids, self.per_node * len(ids))), store.version
+            found = store.search(vector, ids, self.per_node * len(ids))
+            # A figure asked about a measure retrieval ranked low still stands in its 指標 row: every row of
+            # the version is looked at (figure_rows demands that the row's name fits the question).
+            seen = {(p.node_id, p.order) for p in found}
+            rows = [p for p in self._rows(store) if (p.node_id, p.order) not in seen]
+            return (*found, *rows), store.version
         except PassageStoreError:
             # The 体系図 still answers when the passage store cannot be read; the log says why.
             log.exception("passage lookup failed; answering from the 体系図 alone")
             return (), None
+
+
+    def _rows(self, store: PassageStore) -> list[Passage]:
+        cached = self._cache.get(store.version.id)
+        if cached is None:
+            cached = store.indicator_rows()
+            self._cache.clear()
+            self._cache[store.version.id] = cached
+        return cached
 
 
 def figure_rows(text: str, passages: Sequence[Passage], top_node: str | None, cues: PassageCues) -> tuple[Passage, ...]:
@@ -110,7 +125,7 @@ def figure_rows(text: str, passages: Sequence[Passage], top_node: str | None, cu
     if not rows:
         return ()
     asked = _bigrams(cues.without_generic(text))
-    overlap = {id(p): len(asked & _bigrams(p.indicator.name)) for p in rows if p.indicator is not None}
+    overlap = {id(p): _name_overlap(asked, p.indicator.name) for p in rows if p.indicator is not None}
     best = max(overlap.values())
     if best >= 2:
         return tuple(sorted((p for p in rows if overlap[id(p)] == best), key=lambda p: (p.node_id, p.order)))
@@ -129,6 +144,18 @@ def unit_fits(unit: str, asked: set[str]) -> bool:
     folded = _fold(unit).strip()
     base = _QUALIFIER.sub("", _SCALE.sub("", folded)) or folded
     return folded in asked or base in asked
+
+
+#: A row's name must share this much of its content bigrams with the question (「回収量」 alone does not make
+#: 「資源物の集団回収量」 the answer to 「小型家電の回収量は？」).
+NAME_SHARE = 0.4
+
+
+def _name_overlap(asked: set[str], name: str) -> int:
+    """Content bigrams the question shares with the row's name; 0 when that is under NAME_SHARE of the name."""
+    own = _bigrams(name)
+    shared = len(asked & own)
+    return shared if own and shared >= NAME_SHARE * len(own) else 0
 
 
 def quoted_passages(passages: Sequence[Passage], node_id: str, sections: Sequence[str],

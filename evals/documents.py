@@ -120,7 +120,7 @@ def metrics(results: Sequence[RowResult]) -> dict[str, float | int]:
 
 def allowed_numbers(bot: PlanBot, source: Path, label: str) -> set[str]:
     """Numbers an answer may hold: those of the document, the plan, the contact and the version label."""
-    plan = " ".join(bot.tree.document_text(node.id) for node in bot.tree)
+    plan = " ".join([*(bot.tree.document_text(node.id) for node in bot.tree), *(node.id for node in bot.tree)])
     return (numbers_in((FIXTURE / "sample_plan.md").read_text(encoding="utf-8")) | numbers_in(plan)
             | numbers_in(bot.settings.city_contact) | numbers_in(label) | numbers_in(source.name))
 
