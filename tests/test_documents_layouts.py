@@ -200,3 +200,46 @@ def test_index_strict_exits_1_and_writes_nothing(tree: PlanTree, tmp_path: Path,
     assert result.exit_code == 1, result.output
     assert "--strict: nothing written" in result.output and "has no readable 指標" in result.output
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("*.sqlite3"))
+
+
+# --- the same row reader for HTML and Word tables ------------------------------------------------------
+
+
+def test_html_table_with_years_in_the_header_and_merged_cells(tree: PlanTree, tmp_path: Path) -> None:
+    page = tmp_path / "plan.html"
+    page.write_text("""<html><head><meta charset="utf-8"><title>サンプル（架空の内容）</title></head><body>
+    <h3>施策3-2-2 効果的・効率的な雪対策の推進</h3><h4>主な取組</h4><ul><li>流雪溝の整備と延伸</li></ul>
+    <h4>成果指標</h4><table>
+    <tr><th rowspan="2">指標名</th><th colspan="2">現状</th><th colspan="2">目標</th></tr>
+    <tr><th>令和5年度</th><th>単位</th><th>令和12年度</th><th>単位</th></tr>
+    <tr><td>除排雪に対する<br>市民満足度</td><td>35.2</td><td rowspan="2">%</td><td>50.0</td><td rowspan="2">%</td></tr>
+    <tr><td>除雪に協力する町会の割合</td><td>61.0</td><td>80.0</td></tr></table></body></html>""",
+                    encoding="utf-8")
+    rows = rows_of(load(page, tree)[0])
+    assert [(r.name, r.current_value, r.current_year, r.target_value, r.target_year, r.unit) for r in rows] == [
+        ("除排雪に対する市民満足度", "35.2", "令和5年度", "50.0", "令和12年度", "%"),
+        ("除雪に協力する町会の割合", "61.0", "令和5年度", "80.0", "令和12年度", "%")]
+
+
+def test_word_table_with_a_unit_column_and_a_merged_cell(tree: PlanTree, tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("サンプル（架空の内容）")
+    document.add_heading("施策3-2-2 効果的・効率的な雪対策の推進", level=3)
+    document.add_heading("主な取組", level=4)
+    document.add_paragraph("流雪溝の整備と延伸", style="List Bullet")
+    document.add_heading("指標", level=4)
+    cells = [("指標名", "現状値（令和5年度）", "目標値（令和12年度）", "単位"),
+             ("流雪溝の整備延長", "120.5", "135.0", "km"), ("除雪車の位置情報の公開路線の延長", "80.0", "150.0", "")]
+    table = document.add_table(rows=3, cols=4)
+    for row, texts in zip(table.rows, cells, strict=True):
+        for cell, value in zip(row.cells, texts, strict=True):
+            cell.text = value
+    table.cell(1, 3).merge(table.cell(2, 3))  # the unit written once for both rows
+    path = tmp_path / "plan.docx"
+    document.save(str(path))
+    rows = rows_of(load(path, tree)[0])
+    assert [(r.name, r.current_value, r.target_value, r.target_year, r.unit) for r in rows] == [
+        ("流雪溝の整備延長", "120.5", "135.0", "令和12年度", "km"),
+        ("除雪車の位置情報の公開路線の延長", "80.0", "150.0", "令和12年度", "km")]

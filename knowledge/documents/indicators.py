@@ -131,6 +131,17 @@ def with_year_row(layout: TableLayout, cells: tuple[str, ...]) -> TableLayout | 
     return replace(layout, current_header_year=current, target_header_year=target)
 
 
+def spread_merged(texts: list[str], spans: list[int]) -> tuple[str, ...]:
+    """One text per grid column from cells that span `spans` columns: a header's 「現状値」 over two columns is
+    repeated (the value's and the year's), a data cell spanning columns is written once and the rest left empty,
+    so that every row keeps the header's column positions."""
+    header = read_header(tuple(texts)) is not None
+    grid: list[str] = []
+    for text, span in zip(texts, spans, strict=True):
+        grid += [text] + [text if header else ""] * (max(span, 1) - 1)
+    return tuple(grid)
+
+
 def is_header(cells_or_line: tuple[str, ...] | str) -> bool:
     """A header row (or line) names the columns and carries no figure."""
     cells = cells_or_line if isinstance(cells_or_line, tuple) else tuple(normalize(cells_or_line).split(" "))

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from knowledge.documents.errors import DocumentError
-from knowledge.documents.furniture import strip_page_furniture
+from knowledge.documents.furniture import PAGE_NUMBER, strip_page_furniture
 from knowledge.documents.model import Block
 from knowledge.documents.pdf_tables import page_blocks
 from knowledge.documents.readers import ReadDocument
@@ -63,8 +63,9 @@ def _table_pages(path: Path, data: bytes, lines: list[list[str]]) -> dict[int, l
         text = fold(" ".join(page_lines))
         if sum(word in text for word in _TABLE_WORDS) >= 2:
             wanted.append(number)
-            if number < len(lines) and any(_TWO_NUMBERS.search(line) for line in page_lines[-3:]):
-                wanted.append(number + 1)
+            content = [line for line in page_lines if not PAGE_NUMBER.match(line)]
+            if number < len(lines) and content and _TWO_NUMBERS.search(content[-1]):
+                wanted.append(number + 1)  # the table runs to the foot of the page: it may go on
     wanted = sorted(set(wanted))
     if not wanted:
         return {}
