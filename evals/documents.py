@@ -7,8 +7,9 @@ real core. Deterministic metrics, no judge:
 - `node_first`: answerable rows whose first citation is the gold node;
 - `figures_exact`: figure rows whose figures stand in the answer exactly (NFKC, thousands separators dropped);
 - `refusals`: rows about figures the document lacks that were refused;
-- `invented_figures`: answers holding a number that is in neither the document, the plan, the question nor the
-  fixed texts (the city's contact, the version's label). It must be 0.
+- `invented_figures`: answers holding a number that is in neither the document, the plan (its text and node ids),
+  the question nor the fixed texts (the city's contact, the version's label and id, a cited page 「p.9」). It
+  must be 0.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ MIN_ACCURACY = 0.95
 MAX_INVENTED = 0
 REFUSED = ("not_in_plan", "out_of_scope")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CITED_PAGE = re.compile(r"\bp\.\d+")
 
 
 def numbers_in(text: str) -> set[str]:
@@ -79,7 +81,8 @@ class RowResult:
 
 def judge(row: DocumentRow, answer: Answer, allowed: set[str]) -> RowResult:
     """One row against one answer: passed, and why not."""
-    invented = numbers_in(answer.text) - allowed - numbers_in(row.question)
+    cited = _CITED_PAGE.sub(" ", answer.text)  # 「sample_plan.pdf p.9」 names a page, not a figure
+    invented = numbers_in(cited) - allowed - numbers_in(row.question)
     reasons = [f"invented figures {sorted(invented)}"] if invented else []
     text = answer.text
     if row.answerable:
@@ -180,6 +183,11 @@ def write_report(results: dict[str, list[RowResult]], scores: dict[str, dict[str
     lines += ["", "## Failures", ""] + [f"- {line}" for line in failure_lines(results)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    answers = [{"format": fmt, "id": r.row.id, "passed": r.passed, "reasons": r.reasons, "kind": r.answer.kind,
+                "citations": [c.public() for c in r.answer.citations], "text": r.answer.text}
+               for fmt, found in results.items() for r in found]
+    path.with_suffix(".answers.jsonl").write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
 
 
 def _shown(value: float | int) -> str:
