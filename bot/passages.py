@@ -8,9 +8,11 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot.retrieval import Retrieval
+from bot.types import RetrievedNode
 from knowledge.documents import Passage, PassageLibrary, PassageStore, PassageStoreError, PlanVersion
 from knowledge.embeddings import Embedder
 
@@ -66,6 +68,13 @@ class PassageCues:
         folded = _fold(text)
         return any(w in folded for w in self.generic)
 
+    def without_section_words(self, text: str) -> str:
+        """The question without the words that name a section (取組, 課題 …): they say nothing about which node."""
+        folded = _fold(text)
+        for word in sorted({w for words in self.sections.values() for w in words}, key=len, reverse=True):
+            folded = folded.replace(word, " ")
+        return folded
+
     def without_generic(self, text: str) -> str:
         """The question with the generic figure words taken out (they say nothing about which row)."""
         folded = _fold(text)
@@ -81,6 +90,7 @@ class PassageFinder:
     library: PassageLibrary
     embedder: Embedder
     per_node: int = 40
+    anywhere: int = 24
     _cache: dict[str, list[Passage]] = field(default_factory=dict, compare=False, repr=False)
 
     def find(self, text: str, node_ids: Sequence[str]) -> tuple[tuple[Passage, ...], PlanVersion | None]:
@@ -94,11 +104,16 @@ class PassageFinder:
                 return (), store.version
             vector = self.embedder.embed_query(text)
             found = store.search(vector, ids, self.per_node * len(ids))
-            # A figure asked about a measure retrieval ranked low still stands in its 指標 row: every row of
-            # the version is looked at (figure_rows demands that the row's name fits the question).
+            # What the question asks may stand in a measure retrieval ranked low: every 指標 row of the version
+            # and the passages nearest the question anywhere are looked at too (figure_rows and promoted() then
+            # demand that the words fit).
             seen = {(p.node_id, p.order) for p in found}
-            rows = [p for p in self._rows(store) if (p.node_id, p.order) not in seen]
-            return (*found, *rows), store.version
+            extra = []
+            for passage in (*self._rows(store), *store.search(vector, None, self.anywhere)):
+                if (passage.node_id, passage.order) not in seen:
+                    seen.add((passage.node_id, passage.order))
+                    extra.append(passage)
+            return (*found, *extra), store.version
         except PassageStoreError:
             # The 体系図 still answers when the passage store cannot be read; the log says why.
             log.exception("passage lookup failed; answering from the 体系図 alone")
@@ -144,6 +159,31 @@ def unit_fits(unit: str, asked: set[str]) -> bool:
     folded = _fold(unit).strip()
     base = _QUALIFIER.sub("", _SCALE.sub("", folded)) or folded
     return folded in asked or base in asked
+
+
+#: A document passage of another measure that shares at least this many content bigrams with the question (and
+#: clearly more than any passage of the top measure) makes that measure the first one.
+PROMOTE_MIN = 4
+PROMOTE_RATIO = 1.5
+
+
+def promoted(text: str, retrieval: Retrieval, passages: Sequence[Passage], cues: PassageCues) -> Retrieval:
+    """The retrieval with the measure whose 基本計画 passage says what the question asks put first (as a node
+    holding a named term is); unchanged when the document points nowhere clearer than the top hit."""
+    asked = _bigrams(cues.without_section_words(cues.without_generic(text)))
+    best: dict[str, int] = {}
+    for passage in passages:
+        words = passage.indicator.name if passage.indicator is not None else passage.text
+        best[passage.node_id] = max(best.get(passage.node_id, 0), len(asked & _bigrams(words)))
+    if not best or not retrieval.hits:
+        return retrieval
+    node, score = max(best.items(), key=lambda item: item[1])
+    top = retrieval.hits[0]
+    if node == top.id or score < PROMOTE_MIN or score < PROMOTE_RATIO * best.get(top.id, 0):
+        return retrieval
+    hit = next((h for h in retrieval.hits if h.id == node), RetrievedNode(node, top.score, top.dense, top.lexical))
+    terms = retrieval.term_nodes if node in retrieval.term_nodes else (node, *retrieval.term_nodes)
+    return replace(retrieval, hits=(hit, *(h for h in retrieval.hits if h.id != node)), term_nodes=terms)
 
 
 #: A row's name must share this much of its content bigrams with the question (「回収量」 alone does not make
