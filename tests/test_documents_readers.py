@@ -47,6 +47,17 @@ def test_each_format_gives_the_snow_measures_items_and_indicator_rows(name: str,
     assert {p.section for p in passages} == {"現状と課題", "目指す姿", "主な取組", "指標", "コラム"}
 
 
+@pytest.mark.parametrize("name", ["sample_plan.md", "sample_plan.pdf", "sample_plan.docx"])
+def test_every_indicator_row_is_whole_and_no_header_is_a_passage(name: str, tree: PlanTree) -> None:
+    passages = _passages(SAMPLE / name, tree)
+    rows = [p.indicator for p in passages if p.indicator is not None]
+    assert len(rows) == 25
+    assert all(r.name and r.current_value and r.current_year and r.target_value and r.target_year and r.unit
+               for r in rows), [r for r in rows if not r.unit]
+    assert not [p for p in passages if p.section == "指標" and p.indicator is None]  # no header, no unit leaking
+    assert not [r for r in rows if " " in r.name or "現状値" in r.name or "単位" in r.name]
+
+
 def test_pdf_docx_and_markdown_agree_passage_for_passage(tree: PlanTree) -> None:
     markdown = _content(_passages(SAMPLE / "sample_plan.md", tree))
     assert _content(_passages(SAMPLE / "sample_plan.pdf", tree)) == markdown
