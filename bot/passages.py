@@ -161,9 +161,11 @@ def unit_fits(unit: str, asked: set[str]) -> bool:
     return folded in asked or base in asked
 
 
-#: A document passage of another measure that shares at least this many content bigrams with the question (and
-#: clearly more than any passage of the top measure) makes that measure the first one.
+#: A document passage that shares at least this many content bigrams with the question (3 for a short question
+#: whose words are half in it) names the measure the question is about: another measure (clearly more than any
+#: passage of the top measure) goes first; the top measure itself is confirmed, as a node holding a plan term is.
 PROMOTE_MIN = 4
+PROMOTE_SHORT = 3
 PROMOTE_RATIO = 1.5
 
 
@@ -179,7 +181,8 @@ def promoted(text: str, retrieval: Retrieval, passages: Sequence[Passage], cues:
         return retrieval
     node, score = max(best.items(), key=lambda item: item[1])
     top = retrieval.hits[0]
-    if node == top.id or score < PROMOTE_MIN or score < PROMOTE_RATIO * best.get(top.id, 0):
+    needed = PROMOTE_SHORT if len(asked) / 2 <= PROMOTE_SHORT else PROMOTE_MIN
+    if score < needed or (node != top.id and score < PROMOTE_RATIO * best.get(top.id, 0)):
         return retrieval
     hit = next((h for h in retrieval.hits if h.id == node), RetrievedNode(node, top.score, top.dense, top.lexical))
     terms = retrieval.term_nodes if node in retrieval.term_nodes else (node, *retrieval.term_nodes)
