@@ -158,10 +158,13 @@ def html_blocks(data: bytes) -> Iterator[Block]:
     for unwanted in soup.find_all(["script", "style", "noscript", "nav", "template"]):
         unwanted.decompose()
     below: dict[int, tuple[str, int]] = {}  # grid column → (text, rows still covered) of a rowspan cell
+    table: object = None
     for element in soup.find_all(_BLOCK_TAGS):
         if not isinstance(element, Tag) or element.find_parent(["tr", "li"] if element.name != "li" else ["tr"]):
             continue
         if element.name == "tr":
+            if element.find_parent("table") is not table:
+                table, below = element.find_parent("table"), {}  # a rowspan never reaches into the next table
             cells = _html_row(element, below)
             if any(cells):
                 yield Block("row", " | ".join(cells), cells=cells)
