@@ -43,9 +43,11 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--label", default=None, help="The new version's label, shown in citations (e.g. 基本計画 2026年3月版).")
 @click.option("--list", "list_versions", is_flag=True, help="List the document versions kept; * marks the current one.")
 @click.option("--rollback", is_flag=True, help="Make the previous document version current again.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1, nothing written) when a measure with a heading has no "
+                                             "readable 指標 row or no 主な取組 item.")
 @click.pass_obj
 def index(settings: Settings, sources: tuple[Path, ...], label: str | None, list_versions: bool,
-          rollback: bool) -> None:
+          rollback: bool, strict: bool) -> None:
     """Build or update the Chroma index of the plan (idempotent); with --source, load documents as a new version."""
     from adapters.cli_index import index_documents_command, list_command, rollback_command
 
@@ -63,7 +65,8 @@ def index(settings: Settings, sources: tuple[Path, ...], label: str | None, list
     if label is not None and not paths:
         raise click.UsageError("--label names a version made from --source files")
     if paths:
-        index_documents_command(settings, paths, label, ProgressPrinter(), only_if_changed=not sources)
+        index_documents_command(settings, paths, label, ProgressPrinter(), only_if_changed=not sources,
+                                strict=strict)
         return
     from bot.service import build_planbot
 

@@ -40,10 +40,12 @@ def describe(version: PlanVersion | None) -> str:
 
 
 def index_documents_command(settings: Settings, paths: Sequence[Path], label: str | None,
-                            progress: Progress, only_if_changed: bool = False) -> None:
+                            progress: Progress, only_if_changed: bool = False, strict: bool = False) -> None:
     """Check every file, bring the plan index up to date as today, then store the documents as a new version.
 
     `only_if_changed` (PLANBOT_PLAN_SOURCES): no new version when the current one has exactly these contents.
+    `strict`: a measure with a heading but no readable 指標 row or no 主な取組 item fails the run before anything
+    is written (the reports are printed, then one line per such measure).
     """
     from bot.service import build_planbot
     from knowledge import PLAN_SOURCE
@@ -52,6 +54,11 @@ def index_documents_command(settings: Settings, paths: Sequence[Path], label: st
     try:
         tree = parse_plan(settings.plan_source or PLAN_SOURCE)
         loaded = load_documents(paths, tree)  # every file is checked before anything is written
+        if strict and (failures := [f for r in loaded.reports for f in r.strict_failures(tree)]):
+            for report in loaded.reports:
+                for line in report.lines(tree):
+                    click.echo(line)
+            raise click.ClickException("--strict: nothing written:\n" + "\n".join(failures))
         library = _library(settings)
         if only_if_changed and sources_unchanged(library.current_version(), paths):
             click.echo(f"documents unchanged: current version {describe(library.current_version())}")

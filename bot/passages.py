@@ -8,10 +8,12 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from knowledge.documents import Passage, PassageLibrary, PassageStoreError, PlanVersion
+from bot.retrieval import Retrieval
+from bot.types import RetrievedNode
+from knowledge.documents import Passage, PassageLibrary, PassageStore, PassageStoreError, PlanVersion
 from knowledge.embeddings import Embedder
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,13 @@ class PassageCues:
         folded = _fold(text)
         return any(w in folded for w in self.generic)
 
+    def without_section_words(self, text: str) -> str:
+        """The question without the words that name a section (取組, 課題 …): they say nothing about which node."""
+        folded = _fold(text)
+        for word in sorted({w for words in self.sections.values() for w in words}, key=len, reverse=True):
+            folded = folded.replace(word, " ")
+        return folded
+
     def without_generic(self, text: str) -> str:
         """The question with the generic figure words taken out (they say nothing about which row)."""
         folded = _fold(text)
@@ -81,6 +90,8 @@ class PassageFinder:
     library: PassageLibrary
     embedder: Embedder
     per_node: int = 40
+    anywhere: int = 24
+    _cache: dict[str, list[Passage]] = field(default_factory=dict, compare=False, repr=False)
 
     def find(self, text: str, node_ids: Sequence[str]) -> tuple[tuple[Passage, ...], PlanVersion | None]:
         """Every passage of these nodes, scored by meaning against the question; and the version searched."""
@@ -92,11 +103,30 @@ class PassageFinder:
             if not ids:
                 return (), store.version
             vector = self.embedder.embed_query(text)
-            return tuple(store.search(vector, ids, self.per_node * len(ids))), store.version
+            found = store.search(vector, ids, self.per_node * len(ids))
+            # What the question asks may stand in a measure retrieval ranked low: every 指標 row of the version
+            # and the passages nearest the question anywhere are looked at too (figure_rows and promoted() then
+            # demand that the words fit).
+            seen = {(p.node_id, p.order) for p in found}
+            extra = []
+            for passage in (*self._rows(store), *store.search(vector, None, self.anywhere)):
+                if (passage.node_id, passage.order) not in seen:
+                    seen.add((passage.node_id, passage.order))
+                    extra.append(passage)
+            return (*found, *extra), store.version
         except PassageStoreError:
             # The 体系図 still answers when the passage store cannot be read; the log says why.
             log.exception("passage lookup failed; answering from the 体系図 alone")
             return (), None
+
+
+    def _rows(self, store: PassageStore) -> list[Passage]:
+        cached = self._cache.get(store.version.id)
+        if cached is None:
+            cached = store.indicator_rows()
+            self._cache.clear()
+            self._cache[store.version.id] = cached
+        return cached
 
 
 def figure_rows(text: str, passages: Sequence[Passage], top_node: str | None, cues: PassageCues) -> tuple[Passage, ...]:
@@ -106,18 +136,69 @@ def figure_rows(text: str, passages: Sequence[Passage], top_node: str | None, cu
     bigrams with the question; a question asking for 指標/目標値 as such gets every row of the top node.
     """
     units = cues.asked_units(text)
-    rows = [p for p in passages if p.indicator is not None
-            and (not units or _fold(p.indicator.unit) in units)]
+    rows = [p for p in passages if p.indicator is not None and (not units or unit_fits(p.indicator.unit, units))]
     if not rows:
         return ()
     asked = _bigrams(cues.without_generic(text))
-    overlap = {id(p): len(asked & _bigrams(p.indicator.name)) for p in rows if p.indicator is not None}
+    overlap = {id(p): _name_overlap(asked, p.indicator.name) for p in rows if p.indicator is not None}
     best = max(overlap.values())
     if best >= 2:
         return tuple(sorted((p for p in rows if overlap[id(p)] == best), key=lambda p: (p.node_id, p.order)))
     if top_node is not None and cues.is_generic(text):
         return tuple(sorted((p for p in rows if p.node_id == top_node), key=lambda p: p.order))
     return ()
+
+
+_SCALE = re.compile(r"^(?:百万|千|万|億)")
+_QUALIFIER = re.compile(r"(?:以上|以下|未満|超|/.*)$")
+
+
+def unit_fits(unit: str, asked: set[str]) -> bool:
+    """Does a row's unit answer a question asked in one of `asked`? 「億円」 and 「千円」 are 円, 「人/年」 is 人,
+    「%以上」 is %."""
+    folded = _fold(unit).strip()
+    base = _QUALIFIER.sub("", _SCALE.sub("", folded)) or folded
+    return folded in asked or base in asked
+
+
+#: A document passage that shares at least this many content bigrams with the question (3 for a short question
+#: whose words are half in it) names the measure the question is about: another measure (clearly more than any
+#: passage of the top measure) goes first; the top measure itself is confirmed, as a node holding a plan term is.
+PROMOTE_MIN = 4
+PROMOTE_SHORT = 3
+PROMOTE_RATIO = 1.5
+
+
+def promoted(text: str, retrieval: Retrieval, passages: Sequence[Passage], cues: PassageCues) -> Retrieval:
+    """The retrieval with the measure whose 基本計画 passage says what the question asks put first (as a node
+    holding a named term is); unchanged when the document points nowhere clearer than the top hit."""
+    asked = _bigrams(cues.without_section_words(cues.without_generic(text)))
+    best: dict[str, int] = {}
+    for passage in passages:
+        words = passage.indicator.name if passage.indicator is not None else passage.text
+        best[passage.node_id] = max(best.get(passage.node_id, 0), len(asked & _bigrams(words)))
+    if not best or not retrieval.hits:
+        return retrieval
+    node, score = max(best.items(), key=lambda item: item[1])
+    top = retrieval.hits[0]
+    needed = PROMOTE_SHORT if len(asked) / 2 <= PROMOTE_SHORT else PROMOTE_MIN
+    if score < needed or (node != top.id and score < PROMOTE_RATIO * best.get(top.id, 0)):
+        return retrieval
+    hit = next((h for h in retrieval.hits if h.id == node), RetrievedNode(node, top.score, top.dense, top.lexical))
+    terms = retrieval.term_nodes if node in retrieval.term_nodes else (node, *retrieval.term_nodes)
+    return replace(retrieval, hits=(hit, *(h for h in retrieval.hits if h.id != node)), term_nodes=terms)
+
+
+#: A row's name must share this much of its content bigrams with the question (「回収量」 alone does not make
+#: 「資源物の集団回収量」 the answer to 「小型家電の回収量は？」).
+NAME_SHARE = 0.4
+
+
+def _name_overlap(asked: set[str], name: str) -> int:
+    """Content bigrams the question shares with the row's name; 0 when that is under NAME_SHARE of the name."""
+    own = _bigrams(name)
+    shared = len(asked & own)
+    return shared if own and shared >= NAME_SHARE * len(own) else 0
 
 
 def quoted_passages(passages: Sequence[Passage], node_id: str, sections: Sequence[str],

@@ -15,7 +15,7 @@ from bot.errors import APOLOGY_EN, APOLOGY_JA, ConfigError
 from bot.intents import detect_language
 from bot.kinds import load_classifier
 from bot.llm import LLMComposer, build_llm_composer
-from bot.passages import PassageCues, PassageFinder, figure_rows, version_name
+from bot.passages import PassageCues, PassageFinder, figure_rows, promoted, version_name
 from bot.retrieval import HybridRetriever, Retrieval
 from bot.settings import Settings
 from bot.types import Answer, Question
@@ -116,6 +116,7 @@ class PlanBot:
         found, version = self.passages.find(text, nodes)
         if version is None:
             return retrieval
+        retrieval = promoted(text, retrieval, found, self.cues)
         top_node = retrieval.hits[0].id if retrieval.hits else None
         rows = figure_rows(text, found, top_node, self.cues)
         return replace(retrieval, passages=found, figure_rows=rows, plan_version=version_name(version))

@@ -98,6 +98,9 @@ def json_payload(run: EvalRun, report: Path, gate: list[str] | None) -> dict[str
 @click.option("--write-baseline", is_flag=True, help="Store this run's metrics as the split's baseline.")
 @click.option("--modes", "modes_value", default="extractive", show_default=True,
               help="Comma-separated modes to compare: extractive,llm")
+@click.option("--documents", is_flag=True,
+              help="The documents eval: the test fixture's 基本計画 loaded from its PDF and its DOCX "
+                   "(evals/documents/questions.jsonl); with --gate: accuracy ≥ 0.95 and no invented figure.")
 @click.option("--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
               hidden=True, help="Alternative thresholds.toml (tests).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -105,9 +108,12 @@ def json_payload(run: EvalRun, report: Path, gate: list[str] | None) -> dict[str
 @click.pass_context
 def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_json: bool,
                  report_path: Path | None, gate: bool, write_baseline: bool, modes_value: str,
-                 thresholds_path: Path | None, baseline_path: Path | None) -> None:
+                 documents: bool, thresholds_path: Path | None, baseline_path: Path | None) -> None:
     """Run the gold question sets through the bot, report every failure, optionally gate."""
     if ctx.invoked_subcommand is not None:
+        return
+    if documents:
+        documents_eval(ctx, report_path, gate, as_json)
         return
     from evals import gate as gating
     from evals.dataset import load_rows, split_paths
@@ -150,6 +156,43 @@ def eval_command(ctx: click.Context, datasets: tuple[Path, ...], split: str, as_
     if failures:
         ctx.exit(1)
 
+
+
+def documents_eval(ctx: click.Context, report_path: Path | None, gate: bool, as_json: bool) -> None:
+    """`planbot eval --documents [--gate]`: see evals/documents.py."""
+    from bot.service import build_planbot
+    from evals.documents import gate_failures, load_questions, metrics, run_documents_eval, write_report
+    from knowledge.documents import KnowledgeDocumentError
+
+    settings = settings_from(ctx).model_copy(update={"llm": None, "plan_sources": None})
+    try:
+        base = build_planbot(settings, progress=ProgressPrinter(), load_sources=False)
+        printer = ProgressPrinter()
+        results = run_documents_eval(base, load_questions(), progress=printer)
+    except (PlanBotError, KnowledgeDocumentError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    scores = {fmt: metrics(found) for fmt, found in results.items()}
+    path = report_path or settings.data_dir / "reports" / "eval-documents.md"
+    write_report(results, scores, path)
+    failures = gate_failures(scores) if gate else None
+    if as_json:
+        payload: dict[str, Any] = {"documents": scores, "report": str(path)}
+        if failures is not None:
+            payload["gate"] = {"passed": not failures, "failures": failures}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        names = list(next(iter(scores.values())))
+        click.echo("documents eval: " + ", ".join(f"{fmt} {int(v['rows'])} rows" for fmt, v in scores.items()))
+        click.echo(f"{'metric':<16}  " + "  ".join(f"{fmt:>8}" for fmt in scores))
+        for name in names[1:]:
+            click.echo(f"{name:<16}  " + "  ".join(f"{_cell(float(v[name])):>8}" for v in scores.values()))
+        click.echo(f"report: {path}")
+    for line in failures or []:
+        click.echo(f"GATE FAILED: {line}", err=True)
+    if failures is not None and not failures:
+        click.echo("gate passed (documents)", err=True)
+    if failures:
+        ctx.exit(1)
 
 
 def _output(run: EvalRun, md_path: Path, failures: list[str] | None, as_json: bool) -> None:

@@ -64,6 +64,7 @@ def load_config(path: Path = THRESHOLDS_FILE) -> GateConfig:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise GateConfigError(f"{path}: cannot read thresholds ({exc})") from exc
     max_drop = data.pop("max_drop", DEFAULT_MAX_DROP)
+    data.pop("documents", None)  # the documents eval's own gate (evals/documents.py), not a split
     targets = _tables(path, data.pop("targets", {}))
     return GateConfig(_tables(path, data), float(_number(path, max_drop)), targets)
 

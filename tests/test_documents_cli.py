@@ -32,14 +32,18 @@ def _lines(result: Result) -> list[str]:
 def test_index_versions_from_the_command_line(data_dir: Path) -> None:
     first = _run(data_dir, "--source", str(SAMPLE / "sample_plan.md"), "--label", "サンプル第1版")
     assert first.exit_code == 0, first.output
-    assert "covered: 1.2.1, 2.1.1, 3.2.2, 3.2.3" in first.output
+    assert "covered: 1.1.2, 1.2.1, 1.2.3, 2.1.1, 2.3.1, 2.6.1, 3.2.2, 3.2.3, 3.6.2" in first.output
+    assert "68 passages on 9/52 measures" in first.output
+    assert "3.2.2 効果的・効率的な雪対策の推進: 指標 3, 主な取組 4" in first.output
+    assert "left out: 資料編 (after the last 施策) 「資料編」" in first.output
     assert "title differs: 2.1.1" in first.output
     assert "current version: v0001 サンプル第1版" in first.output
 
     second = _run(data_dir, "--source", str(SAMPLE / "sample_plan.pdf"), "--source", str(SAMPLE / "sample_plan.docx"),
                   "--label", "第2版")
     assert second.exit_code == 0, second.output
-    assert "sample_plan.pdf (pdf, 2 pages)" in second.output and "also covered by another file" in second.output
+    assert "sample_plan.pdf (pdf, 12 pages)" in second.output and "also covered by another file" in second.output
+    assert "found twice" not in second.output  # the contents page and the 施策の体系 are no second copy
     assert "current version: v0002 第2版" in second.output and "from 2 file(s)" in second.output
 
     listed = _run(data_dir, "--list")

@@ -96,7 +96,7 @@ def test_a_wrapped_indicator_row_stays_whole(tree: PlanTree) -> None:
     passages, _ = _attach(document, tree)
     rows = [p.indicator for p in passages if p.indicator is not None]
     assert [(r.name, r.current_value, r.target_value, r.unit) for r in rows] == [
-        ("地域と協働して確保した 雪置き場の数", "48", "60", "箇所"), ("除排雪に対する市民満足度", "35.2", "50.0", "%")]
+        ("地域と協働して確保した雪置き場の数", "48", "60", "箇所"), ("除排雪に対する市民満足度", "35.2", "50.0", "%")]
     assert [p.text for p in passages if p.indicator is None] == ["※ 雪置き場の数は各年度末の値（サンプル）"]
 
 
@@ -119,9 +119,9 @@ def test_indicator_line_without_two_values_is_not_a_row() -> None:
 
 
 def test_indicator_cells_with_year_columns() -> None:
-    from knowledge.documents.indicators import columns_from_header
+    from knowledge.documents.indicators import read_header
 
-    columns = columns_from_header(("指標", "基準値", "基準年度", "目標値", "目標年度", "単位"))
+    columns = read_header(("指標", "基準値", "基準年度", "目標値", "目標年度", "単位"))
     row = indicator_from_cells(("流雪溝の整備延長", "120.5", "令和5年度", "135.0", "令和12年度", "km"), columns)
     assert row is not None
     assert row.quote() == "流雪溝の整備延長: 現状値 120.5km (令和5年度) → 目標値 135.0km (令和12年度)"
@@ -144,7 +144,7 @@ def test_sub_headings_under_main_projects_are_items_with_their_description(tree:
     passages, _ = _attach(document, tree)
     assert [(p.section, p.text) for p in passages] == [
         ("主な取組", "除排雪の効率化委託区域を見直します。"), ("主な取組", "流雪溝の整備延伸を進めます。"),
-        ("関連する個別計画", "青森市雪対策計画（サンプル）")]
+        ("関連計画", "青森市雪対策計画（サンプル）")]
 
 
 def test_text_in_the_style_of_the_taikeizu_with_bullet_headings(tree: PlanTree, tmp_path: Path) -> None:

@@ -68,8 +68,8 @@ def test_passages_for_returns_a_nodes_passages_in_document_order(library: Passag
     store = library.current()
     assert store is not None
     passages = store.passages_for(["3.2.2"])
-    assert [p.section for p in passages] == ["現状と課題", "目指す姿", *["主な取組"] * 4, *["指標"] * 3]
-    assert all(p.source.page == 2 for p in passages)
+    assert [p.section for p in passages] == ["現状と課題", "目指す姿", *["主な取組"] * 4, *["指標"] * 3, "コラム"]
+    assert all(p.source.page == 9 for p in passages)  # after the contents page, the 序論 and six measures
     both = store.passages_for(["3.2.3", "1.2.1"])
     assert [p.node_id for p in both][:1] == ["1.2.1"] and {p.node_id for p in both} == {"1.2.1", "3.2.3"}
     assert store.passages_for(["3.1.1"]) == [] and store.passages_for([]) == []
@@ -179,7 +179,7 @@ def test_server_mode(chroma_port: int, tree: PlanTree, embedder: Embedder) -> No
     store = library.current()
     assert store is not None
     hit = store.search(embedder.embed_query("雪対策の指標の目標値は？"), ["3.2.2"], 1)[0]
-    assert hit.section == "指標" and hit.source.file == "sample_plan.pdf" and hit.source.page == 2
+    assert hit.section == "指標" and hit.source.file == "sample_plan.pdf" and hit.source.page == 9
     assert rollback(library) == first
 
 
@@ -225,4 +225,4 @@ def test_readers_never_see_a_half_built_version_while_indexing_and_rolling_back(
     assert labels[0] == "first" and "second" in labels
     final = library.current()
     assert final is not None and final.version.label == "first"  # rolled back
-    assert {count for _, count, _ in seen} == {9} and {section for _, _, section in seen} == {"指標"}
+    assert {count for _, count, _ in seen} == {10} and {section for _, _, section in seen} == {"指標"}

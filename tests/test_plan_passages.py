@@ -86,7 +86,9 @@ def _row(node: str, name: str, unit: str, order: int) -> Passage:
 
 
 ROWS = [_row("3.2.2", "除排雪に対する市民満足度", "%", 1), _row("3.2.2", "流雪溝の整備延長", "km", 2),
-        _row("3.2.3", "空き家バンクの成約件数", "件", 3)]
+        _row("3.2.3", "空き家バンクの成約件数", "件", 3), _row("1.2.3", "創業支援の制度融資の実行額", "億円", 4),
+        _row("1.1.2", "就職支援セミナーの参加者数", "人", 5),
+        _row("3.6.2", "町内会などによる資源物の集団回収量", "t", 6)]
 
 
 @pytest.mark.parametrize(("question", "top", "expected"), [
@@ -97,6 +99,10 @@ ROWS = [_row("3.2.2", "除排雪に対する市民満足度", "%", 1), _row("3.2
     ("雪対策の予算はいくら？", "3.2.2", []),
     ("市内の空き家は今何軒あるの？", "3.2.3", []),
     ("観光客数の目標値は？", "1.4.2", []),  # generic, but the top node has no rows
+    ("創業支援の制度融資の実行額は何億円ですか？", "1.2.3", ["創業支援の制度融資の実行額"]),  # 億円 is 円
+    ("就職支援セミナーには何人参加していますか", "1.2.1", ["就職支援セミナーの参加者数"]),  # found off the top node
+    ("除排雪の市民満足度の率は？", "3.2.2", ["除排雪に対する市民満足度"]),  # 率 asks in %
+    ("小型家電の回収量は何トン？", "3.6.2", []),  # 「回収量」 alone is not this row's name
 ])
 def test_figure_rows_match_name_and_unit(question: str, top: str, expected: list[str]) -> None:
     cues = PassageCues.load(PASSAGE_CUES_FILE)
@@ -134,6 +140,21 @@ def test_indicator_rows_keep_the_page_of_a_pdf(libraries: dict[str, PassageLibra
     assert isinstance(answer.citations[0].public()["source"].get("page"), int)
     md = ask(with_library(planbot, libraries["md"]), "雪対策の指標の目標値は？")
     assert "page" not in md.citations[0].public()["source"]
+
+
+def test_a_figure_comes_with_its_unit_and_year(loaded: PlanBot) -> None:
+    answer = ask(loaded, "創業支援の制度融資の実行額は何億円ですか？")
+    assert answer.kind == "plan" and answer.citations[0].id == "1.2.3", answer.text
+    assert "現状値 255.8億円 (令和4年度) → 目標値 300.0億円 (令和12年度)" in answer.text
+    target = ask(loaded, "除排雪に対する市民満足度は何％を目指していますか？")
+    assert target.kind == "plan" and SNOW_TARGET in target.text, target.text
+
+
+def test_main_projects_answers_quote_main_projects_only(loaded: PlanBot) -> None:
+    answer = ask(loaded, "ごみを減らすための主な取組を教えて")
+    assert answer.citations[0].id == "3.6.2" and answer.citations[0].section == "主な取組", answer.text
+    assert "生ごみの水切りと堆肥化を呼びかける啓発の強化" in answer.text
+    assert "簡易包装やレジ袋の削減" not in answer.text and "前期基本計画（サンプル・架空）" not in answer.text
 
 
 def test_specific_figure_quotes_only_its_row(loaded: PlanBot) -> None:

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from knowledge.documents.errors import DocumentError
+from knowledge.documents.indicators import spread_merged
 from knowledge.documents.model import Block
 from knowledge.documents.readers import ReadDocument
+from knowledge.documents.text import squash
 
 _HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)", re.IGNORECASE)
 
@@ -60,13 +62,18 @@ def _paragraph_block(paragraph: object) -> Block | None:
 
 def _table_rows(table: object) -> Iterator[Block]:
     for row in table.rows:  # type: ignore[attr-defined]
-        seen: set[int] = set()
-        cells: list[str] = []
+        texts: list[str] = []
+        spans: list[int] = []
+        previous = None
         for cell in row.cells:
-            # A merged cell is returned once per grid column it spans; keep it once.
-            if id(cell._tc) in seen:
+            # A cell merged across columns is returned once per grid column it spans (one across rows, once per
+            # row, which keeps its text in each): count its span, so the row keeps the header's columns.
+            if cell._tc is previous:
+                spans[-1] += 1
                 continue
-            seen.add(id(cell._tc))
-            cells.append(re.sub(r"\s+", " ", cell.text).strip())
+            previous = cell._tc
+            texts.append(squash(cell.text))
+            spans.append(1)
+        cells = spread_merged(texts, spans)
         if any(cells):
-            yield Block("row", " | ".join(cells), cells=tuple(cells))
+            yield Block("row", " | ".join(cells), cells=cells)

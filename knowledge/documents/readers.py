@@ -157,11 +157,15 @@ def html_blocks(data: bytes) -> Iterator[Block]:
     soup = BeautifulSoup(data, "html.parser")
     for unwanted in soup.find_all(["script", "style", "noscript", "nav", "template"]):
         unwanted.decompose()
+    below: dict[int, tuple[str, int]] = {}  # grid column → (text, rows still covered) of a rowspan cell
+    table: object = None
     for element in soup.find_all(_BLOCK_TAGS):
         if not isinstance(element, Tag) or element.find_parent(["tr", "li"] if element.name != "li" else ["tr"]):
             continue
         if element.name == "tr":
-            cells = tuple(_squash(c.get_text(" ")) for c in element.find_all(["th", "td"]))
+            if element.find_parent("table") is not table:
+                table, below = element.find_parent("table"), {}  # a rowspan never reaches into the next table
+            cells = _html_row(element, below)
             if any(cells):
                 yield Block("row", " | ".join(cells), cells=cells)
         elif element.name == "li":
@@ -175,6 +179,44 @@ def html_blocks(data: bytes) -> Iterator[Block]:
             for line in element.get_text("\n").splitlines():
                 if line.strip():
                     yield Block("text", _squash(line))
+
+
+def _html_row(row: object, below: dict[int, tuple[str, int]]) -> tuple[str, ...]:
+    """One text per grid column: a rowspan cell repeated in the rows it covers, colspan spread as in Word."""
+    from knowledge.documents.indicators import spread_merged
+
+    texts: list[str] = []
+    spans: list[int] = []
+    column = 0
+    for cell in row.find_all(["th", "td"]):  # type: ignore[attr-defined]
+        while column in below:
+            column = _covered(below, column, texts, spans)
+        span = _int(cell.get("colspan"))
+        text = _squash(cell.get_text(" "))
+        if (rows := _int(cell.get("rowspan"))) > 1:
+            below.update({c: (text, rows - 1) for c in range(column, column + span)})
+        texts.append(text)
+        spans.append(span)
+        column += span
+    while column in below:
+        column = _covered(below, column, texts, spans)
+    return spread_merged(texts, spans)
+
+
+def _covered(below: dict[int, tuple[str, int]], column: int, texts: list[str], spans: list[int]) -> int:
+    text, left = below.pop(column)
+    if left > 1:
+        below[column] = (text, left - 1)
+    texts.append(text)
+    spans.append(1)
+    return column + 1
+
+
+def _int(value: object) -> int:
+    try:
+        return max(1, int(str(value)))
+    except ValueError:
+        return 1
 
 
 def _squash(text: str) -> str:

@@ -125,6 +125,16 @@ class PassageStore:
         return [passage_from_record(str(d), dict(m), self.version.label, 1.0 - float(dist))
                 for d, m, dist in zip(documents, metadatas, distances, strict=True)]
 
+    def indicator_rows(self) -> list[Passage]:
+        """Every 指標 row of this version, in document order (figure questions look across all measures)."""
+        try:
+            result = self._collection.get(where={"section": "指標"}, include=["documents", "metadatas"])
+        except Exception as exc:
+            raise PassageStoreError(f"passage lookup failed ({type(exc).__name__})") from exc
+        passages = [passage_from_record(str(d), dict(m), self.version.label)
+                    for d, m in zip(result.get("documents") or [], result.get("metadatas") or [], strict=True)]
+        return sorted((p for p in passages if p.indicator is not None), key=lambda p: p.order)
+
     def count(self) -> int:
         """How many passages this version holds."""
         return int(self._collection.count())
