@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from adapters.cli_context import ProgressPrinter
+from adapters.cli_line import line_group
 from adapters.review_cli import purge_command, reviewer_group
 from bot.compose import render_plain
 from bot.errors import PlanBotError
@@ -168,6 +169,7 @@ for _plugin in entry_points(group="planbot.commands"):
     main.add_command(_plugin.load(), name=_plugin.name)
 main.add_command(reviewer_group)
 main.add_command(purge_command)
+main.add_command(line_group)
 
 if __name__ == "__main__":
     main()
