@@ -20,6 +20,7 @@ class Option:
 
     node_id: str
     label: str
+    language: str = "ja"
 
 
 class ConversationStore:
@@ -46,7 +47,7 @@ class ConversationStore:
     def remember_options(self, user_hash: str, options: list[Option], minutes: float) -> None:
         """Keep the options a clarify offered; a number reply within `minutes` picks one. Empty: forget them."""
         until = utcnow() + timedelta(minutes=minutes) if options else None
-        stored = [{"id": o.node_id, "label": o.label} for o in options] or None
+        stored = [{"id": o.node_id, "label": o.label, "lang": o.language} for o in options] or None
         with self.database.session() as session:
             self._ensure(session, user_hash)
             session.execute(update(ConversationState).where(ConversationState.user_hash == user_hash)
@@ -59,7 +60,8 @@ class ConversationStore:
                 ConversationState.user_hash == user_hash)).first()
             if row is None or not row.options or row.options_until is None or row.options_until < utcnow():
                 return []
-            return [Option(str(o.get("id", "")), str(o.get("label", ""))) for o in row.options if o.get("id")]
+            return [Option(str(o.get("id", "")), str(o.get("label", "")), str(o.get("lang", "ja")))
+                    for o in row.options if o.get("id")]
 
     def _ensure(self, session: Session, user_hash: str) -> None:
         dialect = sqlite if self.database.is_sqlite else postgresql

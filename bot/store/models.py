@@ -198,7 +198,7 @@ class ConversationState(Base):
     user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     # The day (Japan time, YYYY-MM-DD) the 体系図 scope note was last shown: at most once a day.
     scope_note_day: Mapped[str | None] = mapped_column(String(10))
-    # The last clarify's options ([{"id", "label"}…]) and until when a number reply picks one.
+    # The last clarify's options ([{"id", "label", "lang"}…]) and until when a number reply picks one.
     options: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     options_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
