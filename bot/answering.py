@@ -77,7 +77,7 @@ class Composer:
         language = u.language
         chat = self.phrases.kind_of(u.raw, refused=d.outcome == "out_of_scope", weak=d.outcome == "clarify")
         if chat is not None and d.outcome != "invalid_input":
-            return self._chat(u, chat, hits, d.reason)
+            return self._chat(u, chat, hits, d)
         if d.outcome in ("answer", "navigate"):
             return self._plan(u, r, d, language)
         if d.outcome == "structure" and d.structure is not None:
@@ -105,14 +105,18 @@ class Composer:
                       candidates=candidates, related=related, retrieved=hits, reason=d.reason, lead=lead,
                       scope="instruction" if injection else "outside_plan")
 
-    def _chat(self, u: Understanding, chat: ChatKind, hits: Hits, reason: str) -> Answer:
-        """A greeting, thanks or 「使い方」: a friendly word and example questions; still "not answered"."""
+    def _chat(self, u: Understanding, chat: ChatKind, hits: Hits, d: Decision) -> Answer:
+        """A greeting, thanks or 「使い方」: a friendly word and example questions (or the nearest topics, when the
+        small talk came near one); still "not answered"."""
         language = u.language
         lead = chat_reply(chat, language)
-        examples = self.examples.get(language, ())[:GREETING_EXAMPLES]
-        text = "\n".join([lead, *(f"・{e}" for e in examples)])
+        nodes = list(d.nodes) if d.outcome == "out_of_scope" else []
+        examples = () if nodes else self.examples.get(language, ())[:GREETING_EXAMPLES]
+        nearest = nearest_topics_text(self.titles, self.tree, nodes, language)
+        text = "\n".join([lead, *(f"・{e}" for e in examples), *([nearest] if nearest else [])])
         return Answer(u.raw, text, False, kind="out_of_scope", related=examples, retrieved=hits,
-                      reason=f"{chat}; {reason}" if reason else chat, lead=lead, scope="greeting")
+                      candidates=citations_for(self.tree, nodes), reason=f"{chat}; {d.reason}" if d.reason else chat,
+                      lead=lead, scope="greeting")
 
     def _structure(self, u: Understanding, query: StructureQuery, hits: Hits, reason: str) -> Answer:
         body, cited = answer_structure(query, self.tree, u.language, u.text)

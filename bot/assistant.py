@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from bot.compose import citations_for
 from bot.contacts import Contact, ContactBook
+from bot.decide import Decision
 from bot.intents import clean_question, detect_language
 from bot.service import PlanBot
 from bot.store.answer_log import AnswerLog
@@ -56,14 +57,14 @@ class Assistant:
         """The salted hash of the asker's platform id."""
         return hash_user(self.salt, question.channel, question.user_id)
 
-    def answer(self, question: Question, event_key: str | None = None) -> LoggedAnswer:
-        """Answer and log one question."""
+    def answer(self, question: Question, event_key: str | None = None, about: str | None = None) -> LoggedAnswer:
+        """Answer and log one question. `about`: a topic button named this plan node; the answer is about it."""
         user_hash = self.user_hash(question)
-        answer = self._with_contact(self._answer(question, user_hash))
+        answer = self._with_contact(self._answer(question, user_hash, about))
         answer_id = self.answer_log.record(question, answer, user_hash, event_key)
         return LoggedAnswer(answer, answer_id, user_hash)
 
-    def _answer(self, question: Question, user_hash: str | None) -> Answer:
+    def _answer(self, question: Question, user_hash: str | None, about: str | None = None) -> Answer:
         started = time.perf_counter()
         language = detect_language(question.text or "")
         try:
@@ -78,6 +79,8 @@ class Assistant:
             approved = None
         if approved is not None:
             return replace(approved, latency_ms=(time.perf_counter() - started) * 1000)
+        if about is not None and about in self.planbot.tree:
+            return replace(self._about(question, about), latency_ms=(time.perf_counter() - started) * 1000)
         rest = self.planbot.compose.phrases.opening(question.text or "")
         if rest is not None:
             # 「こんにちは。冬の除雪は…」: the greeting is manners; what follows it is the question, if it is one.
@@ -85,6 +88,20 @@ class Assistant:
             if answer.kind in ANSWERED_KINDS:
                 return replace(answer, question=question.text)
         return self.planbot.ask(question)
+
+    def _about(self, question: Question, node_id: str) -> Answer:
+        """The answer about one node, as a topic button asks for it: read and retrieved like the question (so the
+        node's 基本計画 passages are at hand), but the node is decided by the button, not guessed from words."""
+        planbot = self.planbot
+        understood = planbot.understand(question)
+        retrieval = planbot.retrieve(understood)
+        decision = Decision("navigate", (node_id,), "a topic button named this node")
+        try:
+            answer = planbot.compose(understood, retrieval, decision)
+        except Exception:
+            log.exception("answering a topic button failed; asking the core instead")
+            return planbot.ask(question)
+        return replace(answer, plan_version=retrieval.plan_version if retrieval is not None else None)
 
     def _with_contact(self, answer: Answer) -> Answer:
         # The core names the city-wide contact; the contacts file may know the department.

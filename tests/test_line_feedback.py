@@ -1,5 +1,5 @@
 """Citizens rate answers on LINE, end to end: a signed question → the answer with 👍/👎 postbacks → 👎 →
-reason buttons → reason → a free-text note, stored with the answer and shown on the review page.
+reason buttons → reason → "write a note" → a free-text note, stored with the answer and shown on the review page.
 Postbacks are signed webhook events like any other: stored first, deduplicated, answered once."""
 
 from __future__ import annotations
@@ -44,12 +44,26 @@ def postback_event(data: str, event_id: str | None = None) -> dict[str, Any]:
 
 
 def _actions(call: Any) -> list[dict[str, Any]]:
+    """The bubble's button actions, then the quick replies' (on the last message)."""
     last = call.body["messages"][-1]
-    return [item["action"] for item in (last.get("quickReply") or {}).get("items", [])]
+    buttons: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "button":
+                buttons.append(node["action"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(last.get("contents"))
+    return buttons + [item["action"] for item in (last.get("quickReply") or {}).get("items", [])]
 
 
 def votes(actions: list[dict[str, Any]]) -> dict[str, str]:
-    """The 👍/👎 postback data among the quick replies, by vote."""
+    """The 👍/👎 postback data among the buttons, by vote."""
     found = {}
     for action in actions:
         parsed = parse_postback(action.get("data", ""))
@@ -79,18 +93,22 @@ def test_thumbs_down_reason_and_note_reach_the_review_page(live: LiveApp, fake_l
     assert post(live, [tap]).status_code == 200  # redelivered: stored once, answered once
     why = _replies(fake_line, 2)[1]
     reasons = _actions(why)
-    assert [a["label"] for a in reasons] == ["違う施策", "情報が足りない", "分かりにくい", "その他"]
+    assert [a["label"] for a in reasons] == ["違う施策", "情報が足りない", "分かりにくい", "その他", "✏️ 文章で伝える"]
 
     assert post(live, [postback_event(reasons[1]["data"])]).status_code == 200
-    ask_note = _replies(fake_line, 3)[2]
+    thanked = _replies(fake_line, 3)[2]
+    write = _actions(thanked)
+    assert [a["label"] for a in write] == ["✏️ 文章で伝える"]
+    assert post(live, [postback_event(write[0]["data"])]).status_code == 200
+    ask_note = _replies(fake_line, 4)[3]
     assert "文章で送ってください" in ask_note.texts[0]
 
     note = text_event("除雪の日程が知りたかった。電話は090-1234-5678です")
     assert post(live, [note]).status_code == 200
-    thanks = _replies(fake_line, 4)[3]
+    thanks = _replies(fake_line, 5)[4]
     assert "ありがとうございます" in thanks.texts[0]
-    wait_until(lambda: live.services.inbox.counts().get("done", 0) == 4, timeout_s=30)
-    assert len(fake_line.of("reply")) == 4  # the duplicate postback got no second reply
+    wait_until(lambda: live.services.inbox.counts().get("done", 0) == 5, timeout_s=30)
+    assert len(fake_line.of("reply")) == 5  # the duplicate postback got no second reply
 
     with live.services.database.session() as session:
         feedback = session.scalars(select(FeedbackRecord)).one()
@@ -107,7 +125,7 @@ def test_thumbs_down_reason_and_note_reach_the_review_page(live: LiveApp, fake_l
 
     # After the note, the next message is a question again.
     assert post(live, [text_event("子育ての支援は？")]).status_code == 200
-    _replies(fake_line, 5)
+    _replies(fake_line, 6)
     with live.services.database.session() as session:
         assert len(session.scalars(select(AnswerRecord)).all()) == 2
 
@@ -122,7 +140,7 @@ def test_thumbs_up_is_thanked_and_latest_vote_wins(live: LiveApp, fake_line: Fak
     with live.services.database.session() as session:
         feedback = session.scalars(select(FeedbackRecord)).one()
         assert feedback.value == "up" and feedback.note_open_until is None
-    # 👍 closed the note window: the next text is answered as a question.
+    # No note was asked for: the next text is answered as a question.
     assert post(live, [text_event("子育ての支援は？")]).status_code == 200
     _replies(fake_line, 4)
     with live.services.database.session() as session:

@@ -24,9 +24,10 @@ def test_staff_answer_has_no_citizen_block_and_keeps_ids(live: LiveApp, fake: Fa
     blocks = fake.calls_to("chat.postMessage")[0].params["blocks"]
     row = logged(live)[0]
     contact = live.services.settings.city_contact
-    assert contact in row.answer_text  # the citizen text names the switchboard…
+    assert contact not in row.answer_text  # the core's text holds no channel prose…
     shown = _sections(blocks)
-    assert contact not in shown and "017-734-1111" not in shown and "※" not in shown  # …the staff answer not
+    assert contact not in shown and "017-734-1111" not in shown and "※" not in shown  # …nor does the staff answer
+    assert "基本計画" not in json.dumps(blocks, ensure_ascii=False)  # no citizen scope note
     assert "雪対策" in shown
     context = " ".join(e["text"] for b in block_of(blocks, "context") for e in b["elements"])
     assert "3.2.2" in context

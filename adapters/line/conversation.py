@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from bot.intents import Language
+from knowledge.titles import NodeTitles
 from knowledge.tree import PlanTree
 
 #: Japan keeps no daylight saving time: the scope note's "once a day" is counted in this zone.
@@ -40,11 +42,13 @@ def pick_number(text: str) -> int | None:
     return None
 
 
-def question_for(tree: PlanTree, node_id: str, language: Language) -> str:
-    """What a topic button (or a number pick) asks the core: the node's exact title, or its id in English."""
+def question_for(titles: Mapping[str, NodeTitles], tree: PlanTree, node_id: str, language: Language) -> str:
+    """The question a topic button (or a number pick) stands for, in the citizen's words and language; the
+    answer is about exactly this node (`Assistant.answer(…, about=node_id)`)."""
+    found = titles.get(node_id)
     if language == "en":
-        return f"Tell me about {node_id}"
-    return f"「{tree[node_id].title}」について教えて"
+        return f"Tell me about {found.en if found else node_id}"
+    return f"「{found.plain_ja if found else tree[node_id].title}」について教えて"
 
 
 def today_in_japan(now: datetime | None = None) -> date:

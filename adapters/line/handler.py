@@ -31,7 +31,7 @@ from adapters.line.render import LineReply, QuickButton, ask_why, greeting, stri
 from adapters.services import Services
 from bot.assistant import QUESTION_KINDS, Assistant
 from bot.errors import DeliveryError, StorageError
-from bot.intents import detect_language
+from bot.intents import Language, detect_language
 from bot.store.conversation import ConversationStore, Option
 from bot.store.inbox import InboxItem
 from bot.store.privacy import hash_user, mask_personal_data
@@ -145,7 +145,7 @@ class LineEventHandler:
             return self._ask(Question(text, channel="line", user_id=user_id), None, event_key)
         picked = self._picked(user_hash, text)
         if picked is not None:
-            return self._ask(Question(picked, channel="line", user_id=user_id), user_hash, event_key)
+            return self._ask_about(picked, user_id, user_hash, event_key)
         if self.services.answer_log.take_note(user_hash, event_key, mask_personal_data(text.strip())) is not None:
             return self._after_note(text, user_id, user_hash, event_key)
         return self._ask(Question(text, channel="line", user_id=user_id), user_hash, event_key)
@@ -157,10 +157,18 @@ class LineEventHandler:
             return LineReply((thanks,))
         return self._ask(question, user_hash, event_key).with_before(thanks)
 
-    def _ask(self, question: Question, user_hash: str | None, event_key: str) -> LineReply:
+    def _ask_about(self, option: Option, user_id: str | None, user_hash: str | None, event_key: str) -> LineReply:
+        """A topic button or a number pick: the answer about exactly that node."""
+        planbot = self._assistant().planbot
+        language: Language = "en" if option.language == "en" else "ja"
+        text = question_for(planbot.compose.titles, planbot.tree, option.node_id, language)
+        return self._ask(Question(text, channel="line", user_id=user_id), user_hash, event_key, about=option.node_id)
+
+    def _ask(self, question: Question, user_hash: str | None, event_key: str, about: str | None = None
+             ) -> LineReply:
         """Answer, log and render one question; remember a clarify's options; the scope note once a day."""
         assistant = self._assistant()
-        logged = assistant.answer(question, event_key=event_key)
+        logged = assistant.answer(question, event_key=event_key, about=about)
         answer = logged.answer
         reply = render_answer(answer, assistant.planbot.compose.titles, logged.answer_id,
                               show_note=self._note_due(user_hash, answer))
@@ -169,8 +177,8 @@ class LineEventHandler:
             self.services.answer_log.set_rendered(logged.answer_id, rendered_payload(reply))
         return reply
 
-    def _picked(self, user_hash: str, text: str) -> str | None:
-        """The question a number reply picks from the user's last clarify, or None."""
+    def _picked(self, user_hash: str, text: str) -> Option | None:
+        """The option a number reply picks from the user's last clarify, or None."""
         number = pick_number(text)
         if number is None:
             return None
@@ -182,9 +190,7 @@ class LineEventHandler:
         if not 1 <= number <= len(options):
             return None
         chosen = options[number - 1]
-        tree = self._assistant().planbot.tree
-        return question_for(tree, chosen.node_id, "en" if chosen.language == "en" else "ja") \
-            if chosen.node_id in tree else None
+        return chosen if chosen.node_id in self._assistant().planbot.tree else None
 
     def _note_due(self, user_hash: str | None, answer: Answer) -> bool:
         if answer.scope != "titles_only" or answer.kind != "plan":
@@ -216,11 +222,10 @@ class LineEventHandler:
             found = contacts.specific(action.node_id) if action.node_id else None
             return LineReply(((found or contacts.fallback).card(),))
         if isinstance(action, postback.Ask):
-            tree = self._assistant().planbot.tree
-            if action.node_id not in tree:
+            if action.node_id not in self._assistant().planbot.tree:
                 return None
-            question = Question(question_for(tree, action.node_id, action.language), channel="line", user_id=user_id)
-            return self._ask(question, self._user_hash(user_id), event_key)
+            return self._ask_about(Option(action.node_id, "", action.language), user_id, self._user_hash(user_id),
+                                   event_key)
         user_hash = self._user_hash(user_id)
         if action is None or user_hash is None:
             log.info("ignoring a LINE postback the bot did not send")

@@ -47,6 +47,27 @@ class LineCall:
         return [str(m.get("text", m.get("altText", ""))) for m in self.body.get("messages", [])]
 
     @property
+    def shown(self) -> str:
+        """Everything a user sees of these messages: texts, Flex texts and button labels, quick-reply labels."""
+        seen: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") in ("text", "span") and isinstance(node.get("text"), str):
+                    seen.append(node["text"])
+                if isinstance(node.get("label"), str):
+                    seen.append(node["label"])
+                for key, value in node.items():
+                    if key not in ("text", "label", "data", "uri", "altText"):
+                        walk(value)
+            elif isinstance(node, list):
+                for child in node:
+                    walk(child)
+
+        walk(self.body.get("messages", []))
+        return "\n".join(seen)
+
+    @property
     def messages(self) -> list[dict[str, Any]]:
         """The messages sent, as LINE received them."""
         return list(self.body.get("messages", []))

@@ -124,7 +124,8 @@ def menu_problem(menu: Any) -> str | None:
     for area in areas:
         bounds = area.get("bounds") or {}
         x, y, w, h = (bounds.get(k) for k in ("x", "y", "width", "height"))
-        if not all(isinstance(v, int) and v >= 0 for v in (x, y, w, h)) or x + w > width or y + h > height:
+        if not (isinstance(x, int) and isinstance(y, int) and isinstance(w, int) and isinstance(h, int)) \
+                or min(x, y, w, h) < 0 or x + w > width or y + h > height:
             return "an area lies outside the menu"
         if problem := action_problem(area.get("action"), 20):
             return problem
