@@ -114,12 +114,12 @@ def running(planbot: PlanBot) -> Iterator[Chat]:
 
 
 def buttons_and_quick(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The actions of every Flex button, and of every quick reply, in these messages."""
+    """The actions of every Flex button (and tappable box), and of every quick reply, in these messages."""
     buttons: list[dict[str, Any]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "button" and isinstance(node.get("action"), dict):
+            if node.get("type") in ("button", "box") and isinstance(node.get("action"), dict):
                 buttons.append(node["action"])
             for value in node.values():
                 walk(value)
@@ -135,7 +135,7 @@ def buttons_and_quick(messages: list[dict[str, Any]]) -> tuple[list[dict[str, An
 def label_problems(messages: list[dict[str, Any]]) -> list[str]:
     """Labels over LINE's lengths, cut with "…", or with a bracket left open."""
     buttons, quick = buttons_and_quick(messages)
-    labelled = [*((str(a.get("label", "")), MAX_BUTTON_LABEL) for a in buttons),
+    labelled = [*((str(a.get("label", "")), MAX_BUTTON_LABEL) for a in buttons if a.get("label")),
                 *((str(a.get("label", "")), MAX_QUICK_LABEL) for a in quick)]
     return [label for label, limit in labelled
             if len(label.encode("utf-16-le")) // 2 > limit or label.endswith("…") or not _balanced(label)]

@@ -57,7 +57,7 @@ def _actions(call: LineCall) -> list[dict[str, Any]]:
 
     def walk(component: Any) -> None:
         if isinstance(component, dict):
-            if component.get("type") == "button":
+            if component.get("type") in ("button", "box") and "action" in component:
                 found.append(component["action"])
             for value in component.values():
                 walk(value)

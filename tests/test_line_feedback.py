@@ -50,7 +50,7 @@ def _actions(call: Any) -> list[dict[str, Any]]:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "button":
+            if node.get("type") in ("button", "box") and "action" in node:
                 buttons.append(node["action"])
             for value in node.values():
                 walk(value)

@@ -62,7 +62,7 @@ def test_line_answers_render_on_a_phone(browser: Any, planbot: PlanBot, name: st
     messages = sent_messages(planbot, question, show_note)
     target = Path(os.environ.get("PLANBOT_LINE_SCREENSHOTS") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 390, "height": 700}, device_scale_factor=2, locale="ja-JP")
+    context = browser.new_context(viewport={"width": 390, "height": 120}, device_scale_factor=2, locale="ja-JP")
     page = context.new_page()
     try:
         page.set_content(preview_html(question, messages))

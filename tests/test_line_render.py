@@ -63,7 +63,7 @@ def _actions(bubble: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     for part in ("body", "footer"):
         for component in flex._walk(bubble.get(part)):
-            if component.get("type") == "button":
+            if component.get("type") in ("button", "box") and "action" in component:
                 found.append(component["action"])
     return found
 

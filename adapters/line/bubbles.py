@@ -105,12 +105,11 @@ def answer_body(answer: Answer, titles: Titles, language: Language, show_note: b
 
 def topic_button(citation: Citation, titles: Titles, language: Language, number: int | None = None
                  ) -> flex.Component:
-    """A button asking about one node, labelled with its plain name (numbered for a clarify)."""
-    node = titles.get(citation.id)
-    name = (node.short_en if language == "en" else node.plain_ja) if node else citation.title or citation.id
+    """A tappable row asking about one node, in its plain words (numbered for a clarify)."""
+    name = _plain_name(citation, titles, language)
     label = shorten(f"{number}. {name}" if number else name, flex.MAX_BUTTON_LABEL)
     display = shorten(ABOUT[language].format(name), MAX_QUICK_TEXT_UNITS)
-    return flex.button(flex.postback(label, ask_data(citation.id, language), display), "secondary")
+    return flex.choice(label, flex.postback(label, ask_data(citation.id, language), display))
 
 
 def clarify_body(answer: Answer, titles: Titles, language: Language) -> list[flex.Component]:
@@ -132,8 +131,9 @@ def refusal_body(answer: Answer, titles: Titles, language: Language) -> list[fle
     elif answer.related:
         if answer.scope != "greeting":
             body.append(flex.text(EXAMPLES[language], "xs", flex.MUTED))
-        body += [flex.button(flex.message(shorten(q, flex.MAX_BUTTON_LABEL), shorten(q, MAX_QUICK_TEXT_UNITS)),
-                             "secondary") for q in answer.related[:MAX_TOPICS]]
+        body += [flex.choice(shorten(q, flex.MAX_BUTTON_LABEL), flex.message(shorten(q, flex.MAX_BUTTON_LABEL),
+                                                                              shorten(q, MAX_QUICK_TEXT_UNITS)))
+                 for q in answer.related[:MAX_TOPICS]]
     return body
 
 
@@ -205,5 +205,6 @@ def fallback_texts(answer: Answer, titles: Titles, show_note: bool, language: La
 
 
 def _plain_name(citation: Citation, titles: Titles, language: Language) -> str:
+    """The node in plain words: Japanese plain title, or the English short label (the full one can run long)."""
     node = titles.get(citation.id)
     return (node.short_en if language == "en" else node.plain_ja) if node else citation.title or citation.id

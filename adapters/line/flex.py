@@ -55,6 +55,13 @@ def uri(label: str, target: str) -> Component:
     return {"type": "uri", "label": label, "uri": target}
 
 
+def choice(value: str, action: Component) -> Component:
+    """A tappable row whose text wraps (a button's label would be cut at one line): an option or a topic."""
+    return {"type": "box", "layout": "vertical", "backgroundColor": "#EEF2F7", "cornerRadius": "8px",
+            "paddingAll": "10px", "action": action,
+            "contents": [{"type": "text", "text": value, "size": "sm", "color": "#1F4E79", "wrap": True}]}
+
+
 def point_row(value: str) -> Component:
     """One bullet point: a dot and its wrapping text, aligned on the first line."""
     return {"type": "box", "layout": "baseline", "spacing": "sm", "contents": [

@@ -18,15 +18,15 @@ BUTTON = {"primary": ("#17C950", "#FFFFFF"), "secondary": ("#DCDFE5", "#111111")
 BUBBLE_WIDTH = {"nano": 120, "micro": 160, "kilo": 260, "mega": 300, "giga": 386}
 PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=390">
 <style>
-body{{margin:0;background:#8CABD8;font-family:"IPAGothic","Noto Sans CJK JP",sans-serif;width:390px}}
+body{{margin:0;background:#8CABD8;font-family:"IPAPGothic","IPAGothic","Noto Sans CJK JP",sans-serif;width:390px}}
 .chat{{padding:16px 12px 12px;display:flex;flex-direction:column;gap:10px}}
 .me{{align-self:flex-end;background:#8DE055;border-radius:16px;padding:9px 13px;max-width:260px;font-size:15px;
-white-space:pre-wrap;word-break:break-all}}
+white-space:pre-wrap;overflow-wrap:anywhere}}
 .bot{{align-self:flex-start;display:flex;gap:8px;align-items:flex-start}}
 .icon{{width:34px;height:34px;border-radius:50%;background:#1F4E79;color:#fff;font-size:12px;display:flex;
 align-items:center;justify-content:center;flex:none}}
 .text{{background:#fff;border-radius:16px;padding:9px 13px;max-width:270px;font-size:15px;white-space:pre-wrap;
-word-break:break-all}}
+overflow-wrap:anywhere}}
 .bubble{{background:#fff;border-radius:17px;overflow:hidden;display:flex;flex-direction:column}}
 .quick{{display:flex;gap:6px;overflow:hidden;padding:8px 0 4px;flex-wrap:nowrap}}
 .chip{{flex:none;border:1px solid #3C6FD8;color:#3C6FD8;background:#fff;border-radius:16px;padding:6px 11px;
@@ -95,7 +95,8 @@ def _box(box: dict[str, Any], parent: str, default_padding: int) -> str:
     direction = "column" if layout == "vertical" else "row"
     align = "align-items:baseline;" if layout == "baseline" else ""
     style = (f"display:flex;flex-direction:{direction};{align}gap:{gap}px;padding:{padding}px;"
-             f"background:{box.get('backgroundColor', 'transparent')};{_flex_style(box, parent)}"
+             f"background:{box.get('backgroundColor', 'transparent')};border-radius:{box.get('cornerRadius', '0')};"
+             f"{_flex_style(box, parent)}"
              f"margin-top:{_px(box.get('margin'), SPACING)}px")
     inner = "".join(_component(c, layout) for c in box.get("contents") or [])
     return f'<div style="{style}">{inner}</div>'
@@ -106,7 +107,7 @@ def _text(text: dict[str, Any], parent: str) -> str:
     weight = "bold" if text.get("weight") == "bold" else "normal"
     wrap = "pre-wrap" if text.get("wrap") else "nowrap"
     style = (f"font-size:{size}px;line-height:1.4;color:{text.get('color', '#111111')};font-weight:{weight};"
-             f"white-space:{wrap};overflow:hidden;text-overflow:ellipsis;word-break:break-all;"
+             f"white-space:{wrap};overflow:hidden;text-overflow:ellipsis;overflow-wrap:anywhere;"
              f"{_flex_style(text, parent)}")
     return f'<div style="{style}">{html.escape(str(text.get("text", "")))}</div>'
 
