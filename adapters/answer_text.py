@@ -26,7 +26,7 @@ SCOPE_NOTE: dict[Language, str] = {
 #: The same, short enough for a phone bubble.
 SCOPE_NOTE_SHORT: dict[Language, str] = {
     "ja": "※ 具体的な取組や目標値は「基本計画」で定めるもので、この回答には含まれていません。",
-    "en": "Projects and targets are set in the basic plan, not loaded here.",
+    "en": "Projects and targets are in the basic plan, not loaded here.",
 }
 REVIEWED_NOTE: dict[Language, str] = {"ja": "（この回答は市の担当者が確認した内容です）",
                                       "en": "(This answer was reviewed by city staff.)"}

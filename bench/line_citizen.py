@@ -4,7 +4,8 @@ fake LINE API), measured as a citizen would read them.
     .venv/bin/python -m bench.line_citizen [--questions FILE] [--limit N]
 
 Default questions: the citizen-tagged rows of evals/datasets/dev.jsonl (never the test split). Each question comes
-from its own user, so every plan answer carries the once-a-day scope note: the worst case for length. Prints, over
+from its own user, so every plan answer carries the once-a-day scope note: the worst case for length (`later_*`:
+the same answers without it, as a citizen's later questions that day get them). Prints, over
 every reply: visible characters (every text in the bubble, button and quick-reply labels) p50/p90/max and the
 share over 300; internal ids a citizen could see; sentences repeated across answers; label rule violations;
 kana+kanji share in English answers. Then a conversation script: greeting, a number pick, 👎 then a question,
@@ -31,9 +32,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from adapters.answer_text import SCOPE_NOTE_SHORT
 from adapters.app import create_app
 from adapters.line import LineChannel
-from adapters.line.flex import visible_texts
+from adapters.line.flex import visible_texts, walk
 from adapters.line.postback import Ask, Feedback, parse_postback
 from bench.core import percentile
 from bot.service import PlanBot, build_planbot
@@ -44,7 +46,8 @@ from tests.servers.app import LiveApp, live_app
 SECRET = "bench-line-citizen-secret"
 TOKEN = "bench-line-citizen-token"
 DEV = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "dev.jsonl"
-ID = re.compile(r"(?<![0-9.\-])\d\.\d(\.\d)?(?![0-9])|\b(viewpoints|enablers|challenges|schedule|vision)\b")
+# An internal id: 「3.2.2」「2.1」「enablers.2」 (the English words "vision" or "challenges" are not ids).
+ID = re.compile(r"(?<![0-9.\-])\d\.\d(\.\d)?(?![0-9])|\benablers\.\d")
 KANA_KANJI = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff]")
 LETTERS = re.compile(r"[A-Za-z\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff]")
 SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]")
@@ -113,29 +116,12 @@ def running(planbot: PlanBot) -> Iterator[Chat]:
             yield Chat(live, fake)
 
 
-def buttons_and_quick(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The actions of every Flex button (and tappable box), and of every quick reply, in these messages."""
-    buttons: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("button", "box") and isinstance(node.get("action"), dict):
-                buttons.append(node["action"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk([m.get("contents") for m in messages])
-    quick = [i["action"] for m in messages for i in (m.get("quickReply") or {}).get("items", [])]
-    return buttons, quick
-
-
 def label_problems(messages: list[dict[str, Any]]) -> list[str]:
     """Labels over LINE's lengths, cut with "…", or with a bracket left open."""
-    buttons, quick = buttons_and_quick(messages)
-    labelled = [*((str(a.get("label", "")), MAX_BUTTON_LABEL) for a in buttons if a.get("label")),
+    quick = [i["action"] for m in messages for i in (m.get("quickReply") or {}).get("items", [])]
+    buttons = [c["action"] for m in messages for c in walk(m.get("contents"))
+               if c.get("type") == "button" and isinstance(c.get("action"), dict)]  # a box's label is not shown
+    labelled = [*((str(a.get("label", "")), MAX_BUTTON_LABEL) for a in buttons),
                 *((str(a.get("label", "")), MAX_QUICK_LABEL) for a in quick)]
     return [label for label, limit in labelled
             if len(label.encode("utf-16-le")) // 2 > limit or label.endswith("…") or not _balanced(label)]
@@ -154,6 +140,8 @@ def _balanced(text: str) -> bool:
 def measure(chat: Chat, questions: list[tuple[str, bool]]) -> dict[str, Any]:
     """Ask every question (one user each) and measure what came back."""
     lengths: list[float] = []
+    later: list[float] = []  # the same answers as a citizen's later questions of the day get them: no scope note
+    longest: list[tuple[int, str, str]] = []
     ids: list[str] = []
     labels: list[str] = []
     english: list[float] = []
@@ -162,6 +150,8 @@ def measure(chat: Chat, questions: list[tuple[str, bool]]) -> dict[str, Any]:
         reply = chat.text(f"U{n:032x}", question)
         shown = visible_texts(reply.messages)
         lengths.append(sum(len(s) for s in shown))
+        later.append(lengths[-1] - sum(len(s) for s in shown if s in SCOPE_NOTE_SHORT.values()))
+        longest.append((int(lengths[-1]), question[:40], " | ".join(shown)[:160]))
         ids += [s for s in shown if ID.search(s)]
         labels += label_problems(reply.messages)
         sentences.update(set(s.strip() for part in shown for s in SENTENCE.findall(part)))
@@ -172,12 +162,15 @@ def measure(chat: Chat, questions: list[tuple[str, bool]]) -> dict[str, Any]:
     return {
         "answers": len(lengths), "visible_p50": percentile(lengths, 50), "visible_p90": percentile(lengths, 90),
         "visible_max": int(max(lengths)), "share_over_300": round(sum(v > 300 for v in lengths) / len(lengths), 3),
+        "later_p50": percentile(later, 50), "later_p90": percentile(later, 90), "later_max": int(max(later)),
+        "later_share_over_300": round(sum(v > 300 for v in later) / len(later), 3),
         "ids_seen": ids[:10], "ids_seen_count": len(ids), "label_violations": labels[:10],
         "label_violations_count": len(labels), "repeated_sentences": repeated,
         "english_answers": len(english),
         "english_kana_kanji_p50": round(percentile(english, 50), 3) if english else None,
         "english_kana_kanji_max": round(max(english), 3) if english else None,
         "english_over_30pct": sum(e > 0.3 for e in english),
+        "longest": sorted(longest, reverse=True)[:5],
     }
 
 
@@ -213,8 +206,7 @@ def conversation(chat: Chat) -> list[tuple[str, bool, str]]:
 
 
 def _actions(call: LineCall) -> list[dict[str, Any]]:
-    buttons, quick = buttons_and_quick(call.messages)
-    return buttons + quick
+    return call.actions
 
 
 def _parsed(action: dict[str, Any]) -> Any:

@@ -148,7 +148,7 @@ class Composer:
         scores = {h.id: h.score for h in hits}
         version = r.plan_version if r is not None else None
         passages = self._passages(u, r, d, cited)
-        lead = lead_text(self.titles, tree, cited, language)
+        lead, in_lead = lead_text(self.titles, tree, cited, language)
         # A named term's line is worth quoting unless it is only the node's own title.
         terms = term_points([(h.term, h.node_id, h.line) for h in u.terms
                              if h.node_id in cited and h.line.strip() != tree[h.node_id].title])
@@ -159,7 +159,7 @@ class Composer:
             citations = _with_passages(citations, dict(passages))
             scope = "document"
         else:
-            points = [*terms, *tree_points(self.titles, tree, cited, language)]
+            points = [*terms, *tree_points(self.titles, tree, cited, language, in_lead)]
             text = body_text(lead, points, language)
             scope = "titles_only"
         quoted = tuple((n, passage_line(p)) for n, ps in passages for p in ps)

@@ -45,16 +45,27 @@ def _ja_clause(does: str) -> str:
     return f"{does[:-2]}しています" if does.endswith("とする") else f"{does}ことにしています"
 
 
-def lead_text(titles: Titles, tree: PlanTree, node_ids: Sequence[str], language: Language) -> str:
-    """One or two sentences saying what the plan has the city do, from the titles' faithful phrases."""
+#: A second sentence joins the lead only while the lead stays this short (characters); else the second node
+#: is named among the points, so that a phone shows the answer at a glance.
+MAX_LEAD = {"ja": 80, "en": 140}
+
+
+def lead_sentences(titles: Titles, tree: PlanTree, node_ids: Sequence[str], language: Language) -> list[str]:
+    """What the plan has the city do, one sentence per node (the first two nodes), from the titles' phrases."""
     does = [titles_of(titles, tree, n).does(language) for n in node_ids[:2]]
-    if not does:
-        return ""
     if language == "en":
-        lead = f"Aomori City plans to {does[0]}."
-        return lead if len(does) == 1 else f"{lead} It also plans to {does[1]}."
-    lead = f"青森市は、{_ja_clause(does[0])}。"
-    return lead if len(does) == 1 else f"{lead}あわせて、{_ja_clause(does[1])}。"
+        return [f"Aomori City plans to {d}." if i == 0 else f"It also plans to {d}." for i, d in enumerate(does)]
+    return [f"青森市は、{_ja_clause(d)}。" if i == 0 else f"あわせて、{_ja_clause(d)}。" for i, d in enumerate(does)]
+
+
+def lead_text(titles: Titles, tree: PlanTree, node_ids: Sequence[str], language: Language) -> tuple[str, int]:
+    """One or two sentences saying what the plan has the city do (the second only when the two stay short),
+    and how many of the nodes they speak of."""
+    sentences = lead_sentences(titles, tree, node_ids, language)
+    joined = (" " if language == "en" else "").join(sentences)
+    if len(sentences) < 2 or len(joined) <= MAX_LEAD[language]:
+        return joined, len(sentences)
+    return sentences[0], 1
 
 
 def node_point(titles: Titles, tree: PlanTree, node_id: str, language: Language, relation: str) -> Point:
@@ -63,9 +74,11 @@ def node_point(titles: Titles, tree: PlanTree, node_id: str, language: Language,
     return Point(text, node_id, None, relation)  # type: ignore[arg-type]
 
 
-def tree_points(titles: Titles, tree: PlanTree, cited: Sequence[str], language: Language) -> list[Point]:
+def tree_points(titles: Titles, tree: PlanTree, cited: Sequence[str], language: Language, in_lead: int
+                ) -> list[Point]:
     """What the 体系図 adds to the lead: the items a section lists, the members of a cited pillar or policy, the
-    other cited nodes beyond the lead's two, and for one measure the other measures of its policy."""
+    cited nodes the lead does not speak of (it speaks of the first `in_lead`), and for one measure the other
+    measures of its policy."""
     points: list[Point] = []
     for node_id in cited:
         node = tree[node_id]
@@ -73,7 +86,7 @@ def tree_points(titles: Titles, tree: PlanTree, cited: Sequence[str], language: 
             points += [Point(item, node_id, None, "item") for item in node.items]
         elif node.kind in ("pillar", "policy"):
             points += [node_point(titles, tree, c.id, language, "child") for c in tree.children(node_id)]
-    points += [node_point(titles, tree, n, language, "cited") for n in cited[2:]]
+    points += [node_point(titles, tree, n, language, "cited") for n in cited[in_lead:]]
     measures = [n for n in cited if tree[n].kind == "measure"]
     if len(cited) == 1 and measures:
         parent = tree[measures[0]].parent_id or ""
@@ -122,10 +135,10 @@ def not_in_plan_lead(language: Language, version: str | None = None) -> str:
         return (f"読み込んでいる基本計画（{version}）を確認しましたが、お尋ねの数字は記載されていません。"
                 "そのため、数字をお答えすることはできません。")
     if language == "en":
-        return ("Budgets, indicators, target values and concrete projects are decided in the basic plan "
-                "(基本計画), which is not in the plan text I have, so I cannot give any figures.")
-    return ("予算・指標・目標値や主な取組は「基本計画」で定めるもので、ここで読み込んでいる計画（体系図）には"
-            "含まれていません。そのため、数字や具体的な事業をお答えすることはできません。")
+        return ("Budgets, indicators, targets and concrete projects are set in the basic plan (基本計画), which is "
+                "not loaded here, so I cannot give figures.")
+    return ("予算・指標・目標値や主な取組は「基本計画」で定めるもので、読み込んでいる計画（体系図）にはないため、"
+            "数字や具体的な事業はお答えできません。")
 
 
 def related_names_text(titles: Titles, tree: PlanTree, related: Sequence[str], language: Language) -> str:

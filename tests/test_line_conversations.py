@@ -52,22 +52,7 @@ def _bubble(call: LineCall) -> dict[str, Any]:
 
 
 def _actions(call: LineCall) -> list[dict[str, Any]]:
-    """Every button action of the bubble, then the quick replies'."""
-    found: list[dict[str, Any]] = []
-
-    def walk(component: Any) -> None:
-        if isinstance(component, dict):
-            if component.get("type") in ("button", "box") and "action" in component:
-                found.append(component["action"])
-            for value in component.values():
-                walk(value)
-        elif isinstance(component, list):
-            for child in component:
-                walk(child)
-
-    walk(call.messages[-1].get("contents"))
-    found += [i["action"] for i in (call.messages[-1].get("quickReply") or {}).get("items", [])]
-    return found
+    return call.actions
 
 
 def _postbacks(call: LineCall) -> list[Any]:

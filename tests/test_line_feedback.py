@@ -19,7 +19,7 @@ from adapters.review import ReviewChannel
 from bot.service import PlanBot
 from bot.settings import Settings
 from bot.store.models import AnswerRecord, FeedbackRecord
-from tests.fakes.line_api import FakeLineApi
+from tests.fakes.line_api import FakeLineApi, LineCall
 from tests.review_helpers import add_reviewer, signed_in
 from tests.servers.app import LiveApp, live_app, wait_until
 from tests.test_line_webhook import USER, fake_line, line_settings, post, text_event
@@ -43,23 +43,9 @@ def postback_event(data: str, event_id: str | None = None) -> dict[str, Any]:
             "postback": {"data": data}}
 
 
-def _actions(call: Any) -> list[dict[str, Any]]:
+def _actions(call: LineCall) -> list[dict[str, Any]]:
     """The bubble's button actions, then the quick replies' (on the last message)."""
-    last = call.body["messages"][-1]
-    buttons: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("button", "box") and "action" in node:
-                buttons.append(node["action"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(last.get("contents"))
-    return buttons + [item["action"] for item in (last.get("quickReply") or {}).get("items", [])]
+    return call.actions
 
 
 def votes(actions: list[dict[str, Any]]) -> dict[str, str]:

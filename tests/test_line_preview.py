@@ -6,7 +6,6 @@ the test's temp dir."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +19,15 @@ from bot.assistant import with_contact
 from bot.contacts import ContactBook
 from bot.service import PlanBot
 from bot.types import Question
-from tests.test_review_browser import ARGS, CHROMIUM
+from tests.test_review_browser import CHROMIUM, browser
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and os.environ.get("PLANBOT_REQUIRE_SERVERS") != "1",
     reason="Debian's chromium is not installed at /usr/bin/chromium",
 )
+__all__ = ["browser"]  # the fixture, shared with test_review_browser
 SHOTS = {"answer": ("冬の除雪はどうなる？", True), "clarify": ("交通", False), "greeting": ("こんにちは", False),
          "english": ("What will the city do about empty houses?", True), "refusal": ("明日の天気は？", False)}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def sent_messages(planbot: PlanBot, question: str, show_note: bool) -> list[dict[str, Any]]:

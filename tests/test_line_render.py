@@ -62,7 +62,7 @@ def _bubble(messages: list[dict[str, Any]]) -> dict[str, Any]:
 def _actions(bubble: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     for part in ("body", "footer"):
-        for component in flex._walk(bubble.get(part)):
+        for component in flex.walk(bubble.get(part)):
             if component.get("type") in ("button", "box") and "action" in component:
                 found.append(component["action"])
     return found

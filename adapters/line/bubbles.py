@@ -131,8 +131,8 @@ def refusal_body(answer: Answer, titles: Titles, language: Language) -> list[fle
     elif answer.related:
         if answer.scope != "greeting":
             body.append(flex.text(EXAMPLES[language], "xs", flex.MUTED))
-        body += [flex.choice(shorten(q, flex.MAX_BUTTON_LABEL), flex.message(shorten(q, flex.MAX_BUTTON_LABEL),
-                                                                              shorten(q, MAX_QUICK_TEXT_UNITS)))
+        # The row shows the whole question; the action's label (read out by screen readers) is its first words.
+        body += [flex.choice(q, flex.message(shorten(q, flex.MAX_BUTTON_LABEL), shorten(q, MAX_QUICK_TEXT_UNITS)))
                  for q in answer.related[:MAX_TOPICS]]
     return body
 
@@ -140,9 +140,8 @@ def refusal_body(answer: Answer, titles: Titles, language: Language) -> list[fle
 def footer(answer: Answer, titles: Titles, answer_id: int | None, language: Language) -> list[flex.Component]:
     """The sources in words, 👍 / 👎 (when the answer was logged) and the contact."""
     parts: list[flex.Component] = []
-    sources = [path_in_words(titles, c, language) for c in answer.citations[:MAX_SOURCES]]
-    if sources:
-        parts.append(flex.text(SOURCES_LINE[language] + " / ".join(sources), "xxs", flex.MUTED))
+    if sources := sources_line(answer, titles, language):
+        parts.append(flex.text(sources, "xxs", flex.MUTED))
     if answer_id is not None:
         parts.append(flex.row([
             flex.button(flex.postback(HELPFUL[language], feedback_data(answer_id, "up", language), HELPFUL[language])),
@@ -195,13 +194,22 @@ def fallback_texts(answer: Answer, titles: Titles, show_note: bool, language: La
     elif answer.related and answer.kind == "out_of_scope":
         lines += [f"・{q}" for q in answer.related[:MAX_TOPICS]]
     tail = [scope_note(answer, language, short=True) if show_note else "", contact_sentence(answer, language)]
-    sources = [path_in_words(titles, c, language) for c in answer.citations[:MAX_SOURCES]]
-    if sources:
-        tail.append("📖 " + SOURCES_LINE[language] + " / ".join(sources))
+    if sources := sources_line(answer, titles, language):
+        tail.append(f"📖 {sources}")
     text = "\n".join(line for line in lines if line)
     if any(tail):
         text += "\n\n" + "\n".join(t for t in tail if t)
     return fit_messages(text, language) or (APOLOGY_JA,)
+
+
+def sources_line(answer: Answer, titles: Titles, language: Language) -> str:
+    """「出典：柱 › 政策 › 施策」 in words for the first source; a second source by its short name."""
+    if not answer.citations:
+        return ""
+    first, *others = answer.citations[:MAX_SOURCES]
+    names = [path_in_words(titles, first, language),
+             *(short_title(titles, c.id, language, c.title) for c in others)]
+    return SOURCES_LINE[language] + " / ".join(names)
 
 
 def _plain_name(citation: Citation, titles: Titles, language: Language) -> str:

@@ -93,7 +93,7 @@ def validated(alt_text: str, contents: Component) -> FlexMessage:
     size = len(json.dumps(contents, ensure_ascii=False, separators=(",", ":")).encode())
     if size > MAX_CONTAINER_BYTES:
         raise FlexError(f"the bubble is {size} bytes, over {MAX_CONTAINER_BYTES}")
-    for component in _walk(contents):
+    for component in walk(contents):
         if component.get("type") == "text" and not component.get("text") and not component.get("contents"):
             raise FlexError("a text component is empty")
         action = component.get("action")
@@ -111,16 +111,16 @@ def validated(alt_text: str, contents: Component) -> FlexMessage:
     return sdk
 
 
-def _walk(component: Any) -> Iterable[Component]:
+def walk(component: Any) -> Iterable[Component]:
     if isinstance(component, dict):
         yield component
         for key in ("header", "hero", "body", "footer", "contents"):
             value = component.get(key)
             if isinstance(value, dict):
-                yield from _walk(value)
+                yield from walk(value)
             elif isinstance(value, list):
                 for child in value:
-                    yield from _walk(child)
+                    yield from walk(child)
 
 
 def visible_texts(messages: Sequence[dict[str, Any]]) -> list[str]:
@@ -130,7 +130,7 @@ def visible_texts(messages: Sequence[dict[str, Any]]) -> list[str]:
     for sent in messages:
         if sent.get("type") == "text":
             seen.append(str(sent.get("text", "")))
-        for component in _walk(sent.get("contents")) if sent.get("type") == "flex" else ():
+        for component in walk(sent.get("contents")) if sent.get("type") == "flex" else ():
             if component.get("type") in ("text", "span") and component.get("text"):
                 seen.append(str(component["text"]))
             action = component.get("action")

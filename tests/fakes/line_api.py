@@ -68,6 +68,25 @@ class LineCall:
         return "\n".join(seen)
 
     @property
+    def actions(self) -> list[dict[str, Any]]:
+        """Every tappable action of the last message: its Flex buttons and tappable boxes, then its quick replies."""
+        found: list[dict[str, Any]] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") in ("button", "box") and isinstance(node.get("action"), dict):
+                    found.append(node["action"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for child in node:
+                    walk(child)
+
+        last = self.messages[-1] if self.messages else {}
+        walk(last.get("contents"))
+        return found + [i["action"] for i in (last.get("quickReply") or {}).get("items", [])]
+
+    @property
     def messages(self) -> list[dict[str, Any]]:
         """The messages sent, as LINE received them."""
         return list(self.body.get("messages", []))
