@@ -70,7 +70,7 @@ def test_the_plain_renderer_adds_only_fixed_channel_sentences() -> None:
     assert "For details, please contact 道路維持課（電話 017-000-0000）." in text
     assert text.endswith("- 3.2.2 Designing the city › Enhancing disaster prevention and snow measures › Promoting "
                          "effective and efficient snow measures (効果的・効率的な雪対策の推進)")
-    reviewed = Answer("q", "市の担当者の回答です。", True, kind="approved", lead="市の担当者の回答です。",
+    reviewed = Answer("除雪は？", "市の担当者の回答です。", True, kind="approved", lead="市の担当者の回答です。",
                       scope="reviewed")
     assert render_plain(reviewed, TITLES) == "市の担当者の回答です。\n\n（この回答は市の担当者が確認した内容です）"
 
