@@ -12,6 +12,9 @@ RUN ./run setup postgres
 RUN PLANBOT_DATA_DIR=/var/lib/planbot /opt/venv/bin/planbot index
 
 FROM python:3.11-slim-bookworm AS runtime
+# A Japanese font for `planbot line richmenu` (it draws the menu's labels).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-ipafont-gothic \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home /var/lib/planbot planbot
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app

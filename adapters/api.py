@@ -15,10 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from adapters.answer_text import render_plain
 from adapters.proxies import address_key
 from adapters.services import Services, get_assistant, get_services
 from bot.assistant import Assistant
-from bot.compose import render_plain
 from bot.settings import Settings
 from bot.store.ratelimit import RateLimiter
 from bot.types import Question
@@ -76,6 +76,6 @@ async def api_ask(body: AskRequest, request: Request, services: Annotated[Servic
     question = Question(body.question, channel="api", user_id=user_id)
     logged = await asyncio.to_thread(assistant.answer, question)
     record = logged.answer.to_public_json()
-    record["answer"] = render_plain(logged.answer)
+    record["answer"] = render_plain(logged.answer, assistant.planbot.compose.titles)
     record["answer_id"] = logged.answer_id
     return record

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
+from adapters.answer_text import Titles, render_plain
 from adapters.cli_context import ProgressPrinter
+from adapters.cli_line import line_group
 from adapters.review_cli import purge_command, reviewer_group
-from bot.compose import render_plain
 from bot.errors import PlanBotError
 from bot.settings import Settings
 from bot.types import Answer, Question
@@ -90,13 +91,18 @@ def ask(settings: Settings, question: str | None, as_json: bool) -> None:
     first = next(questions, None)  # before loading the model: no question is a usage error, at once
     if first is None:
         raise click.UsageError("no question: give a QUESTION, or send questions on stdin, one per line")
+    from bot.assistant import with_contact
+    from bot.contacts import ContactBook
+
     try:
         bot = build_planbot(settings, progress=ProgressPrinter())
+        contacts = ContactBook.load(settings.contacts_file, settings.city_contact)
     except PlanBotError as exc:
         raise click.ClickException(str(exc)) from exc
+    titles = bot.compose.titles
     for text in itertools.chain([first], questions):
-        answer = bot.ask(Question(text, channel="cli"))
-        click.echo(json.dumps(_public(answer), ensure_ascii=False) if as_json else render_plain(answer))
+        answer = with_contact(contacts, bot.ask(Question(text, channel="cli")))
+        click.echo(json.dumps(_public(answer, titles), ensure_ascii=False) if as_json else render_plain(answer, titles))
         sys.stdout.flush()
 
 
@@ -166,9 +172,9 @@ def _stdin_lines(as_json: bool) -> Iterator[str]:
         yield line.rstrip("\n")
 
 
-def _public(answer: Answer) -> dict[str, object]:
+def _public(answer: Answer, titles: Titles) -> dict[str, object]:
     record = answer.to_public_json()
-    record["answer"] = render_plain(answer)
+    record["answer"] = render_plain(answer, titles)
     return record
 
 
@@ -177,6 +183,7 @@ for _plugin in entry_points(group="planbot.commands"):
     main.add_command(_plugin.load(), name=_plugin.name)
 main.add_command(reviewer_group)
 main.add_command(purge_command)
+main.add_command(line_group)
 
 if __name__ == "__main__":
     main()

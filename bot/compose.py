@@ -1,19 +1,27 @@
-"""Grounded answer text composed from plan nodes, with no LLM. Every sentence is built from the tree."""
+"""The parts of an answer, from the plan and the hand-written titles, with no LLM: the lead (what the plan has
+the city do), the points (quoted items), and the plain content text. No contact sentence and no disclaimer:
+those are the channels' (adapters/answer_text.py and the LINE / Slack renderers)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.intents import Language
 from bot.passages import passage_line
-from bot.types import Answer, Citation, CitedSource
+from bot.types import Answer, Citation, CitedSource, Point
 from knowledge.documents import Passage
+from knowledge.titles import NodeTitles
 from knowledge.tree import PlanTree
 
-NOT_LOADED_JA = ("※ 各施策の主な取組や指標・目標値は「基本計画」で定めるもので、"
-                 "ここで読み込んでいる計画（体系図）には含まれていません。")
-NOT_LOADED_EN = ("Note: concrete projects (主な取組), indicators and target values (指標) are set in the "
-                 "基本計画 (basic plan), which is not part of the plan text loaded here.")
+Titles = Mapping[str, NodeTitles]
+BULLET: dict[Language, str] = {"ja": "・", "en": "- "}
+POINT_HEADINGS: dict[str, dict[Language, str]] = {
+    "sibling": {"ja": "同じ政策のほかの施策", "en": "Other measures of the same policy"},
+    "child": {"ja": "含まれるもの", "en": "It includes"},
+    "cited": {"ja": "関わる施策", "en": "Related measures"},
+    "term": {"ja": "計画の記載", "en": "Where the plan says it"},
+    "item": {"ja": "", "en": ""},
+}
 
 
 def citations_for(tree: PlanTree, node_ids: list[str], scores: dict[str, float] | None = None) -> tuple[Citation, ...]:
@@ -22,80 +30,133 @@ def citations_for(tree: PlanTree, node_ids: list[str], scores: dict[str, float] 
     return tuple(Citation(n, tree.breadcrumb(n), tree[n].title, scores.get(n, 0.0)) for n in node_ids)
 
 
-def plan_answer_text(tree: PlanTree, node_ids: list[str], language: Language, contact: str,
-                     version: str | None = None) -> str:
-    """What the plan says about the question: the cited nodes, their place in the tree, their items.
+def titles_of(titles: Titles, tree: PlanTree, node_id: str) -> NodeTitles:
+    """The node's hand-written titles; for a node the file does not know, its plan title in every column."""
+    found = titles.get(node_id)
+    if found is not None:
+        return found
+    title = tree[node_id].title
+    return NodeTitles(node_id, title[:12], title[:24], f"「{title}」に取り組む", title, title[:20],
+                      f"work on \"{title}\"")
 
-    `version`: the 基本計画 version loaded (its passages are quoted above this text), None with the 体系図 alone.
-    """
-    blocks = [_node_block(tree, nid, language) for nid in node_ids]
-    en_note = NOT_LOADED_EN if version is None else f"Source of the quotes: the loaded 基本計画 ({version})."
-    ja_note = NOT_LOADED_JA if version is None else f"※ 引用は読み込んでいる基本計画（{version}）からです。"
+
+def _ja_clause(does: str) -> str:
+    # 「…とする」 reads as a decision already taken; every other phrase takes 「…ことにしています」.
+    return f"{does[:-2]}しています" if does.endswith("とする") else f"{does}ことにしています"
+
+
+#: A second sentence joins the lead only while the lead stays this short (characters); else the second node
+#: is named among the points, so that a phone shows the answer at a glance.
+MAX_LEAD = {"ja": 80, "en": 140}
+
+
+def lead_sentences(titles: Titles, tree: PlanTree, node_ids: Sequence[str], language: Language) -> list[str]:
+    """What the plan has the city do, one sentence per node (the first two nodes), from the titles' phrases."""
+    does = [titles_of(titles, tree, n).does(language) for n in node_ids[:2]]
     if language == "en":
-        intro = "Here is what Aomori City's comprehensive plan (青森市総合計画) says on this:"
-        outro = f"{en_note} For details, please contact {contact}." if _has_tree_node(tree, node_ids) else ""
-    else:
-        intro = "青森市総合計画では、次のように位置づけられています。"
-        outro = f"{ja_note}詳しくは{contact}へお問い合わせください。" if _has_tree_node(tree, node_ids) else ""
-    return "\n\n".join(part for part in [intro, *blocks, outro] if part)
+        return [f"Aomori City plans to {d}." if i == 0 else f"It also plans to {d}." for i, d in enumerate(does)]
+    return [f"青森市は、{_ja_clause(d)}。" if i == 0 else f"あわせて、{_ja_clause(d)}。" for i, d in enumerate(does)]
 
 
-def _has_tree_node(tree: PlanTree, node_ids: list[str]) -> bool:
-    return any(tree[n].kind != "section" for n in node_ids)
+def lead_text(titles: Titles, tree: PlanTree, node_ids: Sequence[str], language: Language) -> tuple[str, int]:
+    """One or two sentences saying what the plan has the city do (the second only when the two stay short),
+    and how many of the nodes they speak of."""
+    sentences = lead_sentences(titles, tree, node_ids, language)
+    joined = (" " if language == "en" else "").join(sentences)
+    if len(sentences) < 2 or len(joined) <= MAX_LEAD[language]:
+        return joined, len(sentences)
+    return sentences[0], 1
 
 
-def _node_block(tree: PlanTree, node_id: str, language: Language) -> str:
-    node = tree[node_id]
-    if node.kind == "section":
-        items = "\n".join(f"・{item}" for item in node.items)
-        heading = f"【{node.title}】" if language == "ja" else f"「{node.title}」 ({node_id}):"
-        return f"{heading}\n{items}"
-    chain = tree.ancestors(node_id)
-    where = " › ".join(n.label for n in chain[:-1])
-    if node.kind == "measure":
-        siblings = [s for s in tree.children(node.parent_id or "") if s.id != node_id]
-        head = (f"「{node.label}」 (measure {node_id}, under {where})" if language == "en"
-                else f"■ {node.label}\n　（{where}）")
-        if siblings:
-            names = "、".join(f"「{s.label}」" for s in siblings)
-            head += (f"\nOther measures of the same policy: {names}" if language == "en"
-                     else f"\n同じ政策には、ほかに{names}があります。")
-        return head
-    children = "\n".join(f"・{c.label}" for c in tree.children(node_id))
-    if language == "en":
-        return f"「{node.label}」 ({node.kind} {node_id}{', under ' + where if where else ''}) includes:\n{children}"
-    return f"■ {node.label}{'（' + where + '）' if where else ''}\n{children}"
+def node_point(titles: Titles, tree: PlanTree, node_id: str, language: Language, relation: str) -> Point:
+    """A point naming a node: the plan's own label in Japanese, the hand-translated title in English."""
+    text = titles_of(titles, tree, node_id).en if language == "en" else tree[node_id].label
+    return Point(text, node_id, None, relation)  # type: ignore[arg-type]
 
 
-def not_in_plan_text(tree: PlanTree, related: list[str], language: Language, contact: str,
-                     version: str | None = None) -> str:
-    """Budgets, indicators, targets and concrete projects: say plainly they are not in the loaded plan
-    (naming the 基本計画 version searched when documents are loaded)."""
-    names = "、".join(f"「{tree[n].label}」" for n in related)
+def tree_points(titles: Titles, tree: PlanTree, cited: Sequence[str], language: Language, in_lead: int
+                ) -> list[Point]:
+    """What the 体系図 adds to the lead: the items a section lists, the members of a cited pillar or policy, the
+    cited nodes the lead does not speak of (it speaks of the first `in_lead`), and for one measure the other
+    measures of its policy."""
+    points: list[Point] = []
+    for node_id in cited:
+        node = tree[node_id]
+        if node.kind == "section" and language == "ja":
+            points += [Point(item, node_id, None, "item") for item in node.items]
+        elif node.kind in ("pillar", "policy"):
+            points += [node_point(titles, tree, c.id, language, "child") for c in tree.children(node_id)]
+    points += [node_point(titles, tree, n, language, "cited") for n in cited[in_lead:]]
+    measures = [n for n in cited if tree[n].kind == "measure"]
+    if len(cited) == 1 and measures:
+        parent = tree[measures[0]].parent_id or ""
+        points += [node_point(titles, tree, s.id, language, "sibling") for s in tree.children(parent)
+                   if s.id not in cited]
+    return points
+
+
+def passage_points(quotes: Sequence[tuple[str, Sequence[Passage]]]) -> list[Point]:
+    """Each quoted 基本計画 passage as it stands, with its node and section."""
+    return [Point(passage_line(p), node_id, p.section, "passage") for node_id, passages in quotes for p in passages]
+
+
+def term_points(quotes: Sequence[tuple[str, str, str]]) -> list[Point]:
+    """The plan line where each named term stands: (term, node id, line)."""
+    return [Point(line, node, None, "term") for _term, node, line in quotes]
+
+
+def body_text(lead: str, points: Sequence[Point], language: Language, intro: str = "") -> str:
+    """The whole content as plain text: the lead, then the points grouped under a heading per kind."""
+    blocks = [part for part in (intro, lead) if part]
+    groups: dict[tuple[str, str | None], list[Point]] = {}
+    for point in points:
+        groups.setdefault((point.relation, point.section), []).append(point)
+    for (relation, section), members in groups.items():
+        heading = section if relation == "passage" and section else POINT_HEADINGS.get(relation, {}).get(language, "")
+        lines = [f"{BULLET[language]}{p.text}" for p in members]
+        blocks.append("\n".join([f"〔{heading}〕" if relation == "passage" else f"{heading}:", *lines]
+                                if heading else lines))
+    return "\n\n".join(blocks)
+
+
+def passage_intro(version: str, language: Language) -> str:
+    """The line above quoted passages, naming the 基本計画 version they come from."""
+    return (f"The loaded 基本計画 ({version}) says:" if language == "en"
+            else f"基本計画（{version}）には、次のとおり書かれています。")
+
+
+def not_in_plan_lead(language: Language, version: str | None = None) -> str:
+    """Budgets, indicators, targets and concrete projects: plainly not in the loaded plan (the version searched,
+    when documents are loaded)."""
     if version is not None:
-        return _not_in_version_text(names, language, contact, version)
+        if language == "en":
+            return (f"I searched the loaded 基本計画 ({version}) and this figure is not in it, so I cannot give "
+                    "a number.")
+        return (f"読み込んでいる基本計画（{version}）を確認しましたが、お尋ねの数字は記載されていません。"
+                "そのため、数字をお答えすることはできません。")
     if language == "en":
-        text = ("The budget, indicators (指標), target values and concrete projects (主な取組) are decided in the "
-                "基本計画 (basic plan), and they are not in the plan text I have, so I cannot give any figures.")
-        if names:
-            text += f" The related part of the plan is {names}."
-        return f"{text} Please ask {contact} for the latest figures."
-    text = ("予算・指標・目標値や主な取組は「基本計画」で定めるもので、ここで読み込んでいる計画（体系図）には"
-            "含まれていません。そのため、数字や具体的な事業をお答えすることはできません。")
-    if names:
-        text += f"関連する計画上の位置づけは{names}です。"
-    return f"{text}最新の情報は{contact}へお問い合わせください。"
+        return ("Budgets, indicators, targets and concrete projects are set in the basic plan (基本計画), which is "
+                "not loaded here, so I cannot give figures.")
+    return ("予算・指標・目標値や主な取組は「基本計画」で定めるもので、読み込んでいる計画（体系図）にはないため、"
+            "数字や具体的な事業はお答えできません。")
 
 
-def out_of_scope_text(language: Language, contact: str, injection: bool = False) -> str:
-    """The plan does not cover this: say so, cite nothing, point to the city."""
+def related_names_text(titles: Titles, tree: PlanTree, related: Sequence[str], language: Language) -> str:
+    """「関連する計画上の位置づけは「…」です。」 under a figure refusal."""
+    if not related:
+        return ""
     if language == "en":
-        lead = ("I can only answer questions about Aomori City's comprehensive plan, and I follow no other "
+        return f"The related part of the plan is {', '.join(titles_of(titles, tree, n).en for n in related)}."
+    return f"関連する計画上の位置づけは{'、'.join(f'「{tree[n].label}」' for n in related)}です。"
+
+
+def out_of_scope_lead(language: Language, injection: bool = False) -> str:
+    """The plan does not cover this (or the message only instructed the bot): said plainly."""
+    if language == "en":
+        return ("I can only answer questions about Aomori City's comprehensive plan, and I follow no other "
                 "instructions." if injection else "The comprehensive plan does not cover this question.")
-        return f"{lead} For this, please contact {contact} or see the city's official website."
-    lead = ("このアシスタントは青森市総合計画についての質問にだけお答えします。ほかの指示には従えません。"
+    return ("このアシスタントは青森市総合計画についての質問にだけお答えします。ほかの指示には従えません。"
             if injection else "ご質問の内容は、青森市総合計画には記載がありません。")
-    return f"{lead}お手数ですが、{contact}または市の公式ホームページでご確認ください。"
 
 
 def invalid_input_text(problem: str, language: Language, max_chars: int) -> str:
@@ -109,77 +170,41 @@ def invalid_input_text(problem: str, language: Language, max_chars: int) -> str:
     return "青森市総合計画について、知りたいことを文章で送ってください。（例：「冬の除雪はどうなる？」）"
 
 
+def clarify_lead(language: Language) -> str:
+    """The question a clarify answer asks."""
+    return "Which of these do you mean?" if language == "en" else "次のどれについてですか？"
+
+
+def clarify_text(titles: Titles, tree: PlanTree, candidates: list[str], language: Language) -> str:
+    """「次のどれについてですか？」 and the numbered candidates, each with its place in the plan."""
+    if language == "en":
+        lines = "\n".join(f"{n}. {titles_of(titles, tree, c).en}" for n, c in enumerate(candidates, start=1))
+        return f"{clarify_lead(language)}\n{lines}\nPlease choose one, or ask again in other words."
+    lines = "\n".join(f"{n}. {tree[c].label}（{_where(tree, c)}）" if _where(tree, c) else f"{n}. {tree[c].label}"
+                      for n, c in enumerate(candidates, start=1))
+    return f"{clarify_lead(language)}\n{lines}\n番号ではなく、知りたい内容をもう一度送っていただいても大丈夫です。"
+
+
+def nearest_topics_text(titles: Titles, tree: PlanTree, candidates: list[str], language: Language) -> str:
+    """The line offered under a refusal so it is never a dead end."""
+    if not candidates:
+        return ""
+    if language == "en":
+        return f"Nearest topics in the plan: {', '.join(titles_of(titles, tree, c).en for c in candidates)}."
+    return f"計画の中で近い話題：{'、'.join(f'「{tree[c].label}」' for c in candidates)}"
+
+
 def render_plain(answer: Answer) -> str:
-    """The answer as one plain text: body, then the citation lines (CLI and JSON `answer`)."""
+    """The logged text with its 出典 lines (the review page shows an answer so)."""
     if not answer.citations:
         return answer.text
-    label = "Sources" if answer.text.isascii() or answer.text.startswith(("Here", "The ")) else "出典"
+    label = "Sources" if answer.text.isascii() or answer.text.startswith(("Here", "The ", "Aomori")) else "出典"
     lines = "\n".join(f"・{c.id} {c.path}" for c in answer.citations)
     return f"{answer.text}\n\n{label}:\n{lines}"
 
 
-def clarify_text(tree: PlanTree, candidates: list[str], language: Language) -> str:
-    """「次のどれについてですか？」 and the numbered candidates, each with its place in the plan."""
-    lines = "\n".join(f"{n}. {tree[c].label}（{_where(tree, c)}）" if _where(tree, c) else f"{n}. {tree[c].label}"
-                      for n, c in enumerate(candidates, start=1))
-    if language == "en":
-        return f"Which of these do you mean?\n{lines}\nPlease choose one, or ask again in other words."
-    return f"次のどれについてですか？\n{lines}\n番号ではなく、知りたい内容をもう一度送っていただいても大丈夫です。"
-
-
-def nearest_topics_text(tree: PlanTree, candidates: list[str], language: Language) -> str:
-    """The line offered under a refusal so it is never a dead end."""
-    names = "、".join(f"「{tree[c].label}」" for c in candidates)
-    if not names:
-        return ""
-    if language == "en":
-        return f"Nearest topics in the plan: {names}."
-    return f"計画の中で近い話題：{names}"
-
-
-def term_quote_text(quotes: list[tuple[str, str, str]], tree: PlanTree, language: Language) -> str:
-    """Where named plan terms stand, quoting the line: (term, node id, line)."""
-    if language == "en":
-        return "\n".join(f"“{term}” stands in the plan at {tree[node].label}: 「{line}」"
-                         for term, node, line in quotes)
-    return "\n".join(f"「{term}」は計画の「{tree[node].label}」に、次のとおり書かれています：「{line}」"
-                     for term, node, line in quotes)
-
-
 def _where(tree: PlanTree, node_id: str) -> str:
     return " › ".join(n.label for n in tree.ancestors(node_id)[:-1])
-
-
-def _not_in_version_text(names: str, language: Language, contact: str, version: str) -> str:
-    if language == "en":
-        text = (f"I searched the loaded 基本計画 ({version}) and this figure is not in it, so I cannot give a "
-                "number.")
-        if names:
-            text += f" The related part of the plan is {names}."
-        return f"{text} Please ask {contact} for the latest figures."
-    text = (f"読み込んでいる基本計画（{version}）を確認しましたが、お尋ねの数字は記載されていません。"
-            "そのため、数字をお答えすることはできません。")
-    if names:
-        text += f"関連する計画上の位置づけは{names}です。"
-    return f"{text}最新の情報は{contact}へお問い合わせください。"
-
-
-def passage_quote_text(tree: PlanTree, quotes: Sequence[tuple[str, Sequence[Passage]]], language: Language,
-                       version: str) -> str:
-    """The 基本計画's own words for each node: its section heading, then each passage as it stands."""
-    blocks = []
-    for node_id, passages in quotes:
-        sections = list(dict.fromkeys(p.section for p in passages))
-        lines = []
-        for section in sections:
-            lines.append(f"〔{section}〕")
-            lines.extend(f"・{passage_line(p)}" for p in passages if p.section == section)
-        cite = passages[0].source.cite()
-        head = f"■ {tree[node_id].label}（{node_id}）"
-        blocks.append("\n".join([head, *lines, f"（出典：{cite}）"]))
-    intro = (f"The loaded 基本計画 ({version}) says:" if language == "en"
-             else f"基本計画（{version}）には、次のとおり書かれています。")
-    return "\n\n".join([intro, *blocks])
 
 
 def passage_citation(citation: Citation, passages: Sequence[Passage]) -> Citation:

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from bot.compose import citations_for
 from bot.errors import ConfigError, LLMError
 from bot.intents import Language
-from bot.llm_guard import FallbackReason, cited_ids, judge, strip_invalid_citations, valid_ids
+from bot.llm_guard import FallbackReason, cited_ids, judge, lead_of, strip_invalid_citations, valid_ids
 from bot.settings import Settings
 from bot.types import Answer, Citation
 from knowledge.tree import PlanTree
@@ -176,7 +176,8 @@ class LLMComposer:
         if verdict is not None:
             return self._fallback(extractive, verdict, reply.token_usage)
         scores = {h.id: h.score for h in extractive.retrieved}
-        return replace(extractive, text=strip_invalid_citations(reply.text, node_ids), mode="llm",
+        text = strip_invalid_citations(reply.text, node_ids)
+        return replace(extractive, text=text, lead=lead_of(text), mode="llm",
                        model=self.name, citations=_keep_passage_citations(
                            citations_for(self.tree, valid, scores), extractive.citations),
                        token_usage=reply.token_usage)

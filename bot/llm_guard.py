@@ -69,6 +69,13 @@ def strip_invalid_citations(text: str, allowed: Collection[str]) -> str:
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
 
 
+def lead_of(text: str, sentences: int = 2) -> str:
+    """The first sentences of a model answer, without its citation brackets: what a citizen reads first."""
+    plain = strip_invalid_citations(text, ())
+    parts = [p.strip() for p in re.split(r"(?<=[。！？!?])|(?<=\.)\s|\n", plain) if p and p.strip()]
+    return "".join(p if p.endswith(("。", "！", "？")) else f"{p} " for p in parts[:sentences]).strip()
+
+
 def normalise_brackets(text: str) -> str:
     """Full-width brackets to ASCII, leaving the rest of the text as the model wrote it."""
     return text.replace("［", "[").replace("］", "]")

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
         default=SecretStr(""), validation_alias=_env("LINE_CHANNEL_ACCESS_TOKEN")
     )
     line_api_base_url: str = Field(default="https://api.line.me", validation_alias=_env("LINE_API_BASE_URL"))
+    # Uploads (the rich-menu image) go to LINE's data API host.
+    line_data_api_base_url: str = Field(default="https://api-data.line.me",
+                                        validation_alias=_env("LINE_DATA_API_BASE_URL"))
     line_push_fallback: bool = Field(default=True, validation_alias=_env("LINE_PUSH_FALLBACK"))
     line_max_body_bytes: int = Field(default=1_000_000, validation_alias=_env("LINE_MAX_BODY_BYTES"))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from bot.contacts import Contact
+
 Channel = Literal["line", "slack", "cli", "api", "eval"]
 
 AnswerKind = Literal[
@@ -17,6 +19,38 @@ AnswerKind = Literal[
     "approved",  # a reviewer-approved answer was reused
     "error",  # something failed; the user got the fixed apology
 ]
+
+
+# What an answer stands on, so that each channel can say it its own way (the core writes no disclaimer):
+Scope = Literal[
+    "titles_only",  # the plan's titles alone (the 体系図): no 主な取組 or 指標 are loaded
+    "document",  # quotes a loaded 基本計画 version (`plan_version`)
+    "figure_absent",  # the figure asked for is not in the loaded plan (the 体系図, or the version searched)
+    "structure",  # counts and lists, exact from the tree
+    "outside_plan",  # the plan does not cover it
+    "instruction",  # the message only tried to change the bot's rules
+    "greeting",  # a greeting, thanks or 「使い方」: a friendly word and example questions
+    "reviewed",  # a reviewer-approved answer was reused
+    "none",  # nothing to say about the plan: unreadable or over-long input, rate limit, error
+]
+# How a point relates to the answer: a quoted 基本計画 passage, a line of the plan where a named term stands,
+# an item a section lists, a cited node, a sibling measure of the same policy, a member of a cited policy/pillar.
+PointRelation = Literal["passage", "term", "item", "cited", "sibling", "child"]
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One quoted item of an answer: its text as it stands, the node it belongs to and, for a passage of a
+    loaded 基本計画, its section (主な取組, 指標, …)."""
+
+    text: str
+    node_id: str
+    section: str | None = None
+    relation: PointRelation = "passage"
+
+    def public(self) -> dict[str, Any]:
+        """{"id", "text", "section", "relation"} for the JSON contract."""
+        return {"id": self.node_id, "text": self.text, "section": self.section, "relation": self.relation}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +120,13 @@ class RetrievedNode:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What every channel renders: the text a user sees plus its citations, most relevant first."""
+    """What every channel renders, as content: no channel prose (no contact sentence, no disclaimer).
+
+    `text` is the whole content as plain text (the lead, the points, a structural list …), in the asker's
+    language; `lead` says in one or two sentences what the plan has the city do; `points` are the quoted items;
+    `scope` says what the answer stands on; `contact` is the most specific department to ask (set by the
+    Assistant; the core gives the city-wide one). Renderers in adapters/ lay these out per channel.
+    """
 
     question: str
     text: str
@@ -108,10 +148,14 @@ class Answer:
     # The 基本計画 version searched ("v0002 基本計画2026"), None with the 体系図 alone; and the passages quoted.
     plan_version: str | None = None
     quoted: tuple[tuple[str, str], ...] = ()  # (node id, the passage line as quoted)
+    lead: str = ""
+    points: tuple[Point, ...] = ()
+    scope: Scope = "none"
+    contact: Contact | None = None
 
     def to_public_json(self) -> dict[str, Any]:
         """The `planbot ask --json` contract: question, answer, answerable, kind, citations, candidates,
-        mode, latency_ms."""
+        mode, latency_ms; and (additive) lead, points, scope, contact."""
         return {
             "question": self.question,
             "answer": self.text,
@@ -121,6 +165,12 @@ class Answer:
             "candidates": [c.public() for c in self.candidates],
             "mode": self.mode,
             "latency_ms": round(self.latency_ms, 1),
+            "lead": self.lead,
+            "points": [p.public() for p in self.points],
+            "scope": self.scope,
+            "contact": None if self.contact is None else {
+                "department": self.contact.department, "phone": self.contact.phone, "url": self.contact.url,
+                "id": self.contact.node_id},
         }
 
     def to_record(self) -> dict[str, Any]:

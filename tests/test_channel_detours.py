@@ -1,25 +1,28 @@
-"""Never a dead end, and staff answers for staff: LINE quick replies and Slack buttons for clarify answers
-and refusals, citizen-readable sources, 👍/👎 postbacks, and Slack text without the citizen boilerplate.
-Pure renderers, tested on `Answer` objects built here."""
+"""Never a dead end, and staff answers for staff: Slack buttons for clarify answers and refusals, 👍/👎 with the
+same reasons as LINE, the LINE postbacks, and Slack text without the citizen scope note or switchboard.
+Pure renderers, tested on `Answer` objects built here (the LINE bubbles: tests/test_line_render.py)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
-from adapters.answer_text import siblings_once, staff_text
-from adapters.line.client import to_line_messages
 from adapters.line.postback import (
     CONTACT_LABEL,
     ContactRequest,
     Feedback,
     Reason,
+    WriteNote,
     feedback_data,
     parse_postback,
     reason_data,
 )
-from adapters.line.render import MAX_LABEL_UNITS, MAX_QUICK_REPLIES, reason_buttons, render_answer, utf16_units
-from adapters.slack.blocks import ACTION_ASK, ACTION_CONTACT, AnswerView, answer_blocks
-from bot.types import Answer, Citation
+from adapters.line.render import reason_buttons
+from adapters.slack.blocks import ACTION_ASK, ACTION_CONTACT, AnswerView, answer_blocks, fallback_text, feedback_modal
+from adapters.slack.delivery import staff_view
+from bot.contacts import Contact
+from bot.types import Answer, Citation, Point
 
 CONTACT = "青森市役所（代表 017-734-1111）"
 SNOW = Citation("3.2.2", "まちをデザインする › 政策2 災害防止・雪対策の充実 › 施策② 効果的・効率的な雪対策の推進",
@@ -35,54 +38,11 @@ REFUSAL = Answer("ゴミの分別は？", f"ご質問の内容は、青森市総
 CLARIFY = Answer("雪", "次のどれについてですか？", False, kind="clarify", candidates=(SNOW, DISASTER, ENABLERS))
 
 
-def _actions(answer: Answer, answer_id: int | None = 7) -> list[dict[str, Any]]:
-    message = to_line_messages(render_answer(answer, answer_id))[-1].to_dict()
-    return [item["action"] for item in message["quickReply"]["items"]]
-
-
-def test_line_refusal_offers_the_nearest_topics_and_the_city() -> None:
-    actions = _actions(REFUSAL)
-    assert [a["type"] for a in actions] == ["message", "message", "postback"]
-    assert actions[0]["text"] == "「効果的・効率的な雪対策の推進」について教えて"
-    assert actions[0]["label"] == "効果的・効率的な雪対策の推進"
-    assert actions[-1]["label"] == CONTACT_LABEL
-    assert parse_postback(actions[-1]["data"]) == ContactRequest("3.2.2")
-    assert all(utf16_units(a["label"]) <= MAX_LABEL_UNITS for a in actions)
-
-
-def test_line_clarify_offers_its_candidates_without_internal_ids() -> None:
-    actions = _actions(CLARIFY)
-    labels = [a["label"] for a in actions]
-    assert labels[-1] == CONTACT_LABEL and len(labels) == 4
-    assert labels[2].startswith("政策を実現するために(2)")
-    assert not any("enablers" in label for label in labels)
-    assert actions[2]["text"] == "「政策を実現するために (2) 行財政改革による行政の進化」について教えて"
-
-
-def test_line_sources_name_sections_and_explain_provisional_once() -> None:
-    answer = Answer("基本視点は？",
-                    "【基本視点】\n・(仮) 未来をひらく若者の希望があふれるまち\n・(仮) 人々が行き交う魅力あるまち",
-                    True, (VIEWPOINTS, ENABLERS), kind="structure")
-    text = "\n".join(render_answer(answer, 3).texts)
-    assert "・基本視点" in text and "・政策を実現するために(2) 行財政改革による行政の進化" in text
-    assert "viewpoints" not in text and "enablers" not in text
-    assert text.count("検討中の仮称") == 1
-
-
-def test_line_plan_answer_carries_thumbs_within_thirteen() -> None:
-    related = tuple(f"関連する質問その{i}" for i in range(20))
-    answer = Answer("除雪は？", "雪対策の推進です。", True, (SNOW,), related=related)
-    actions = _actions(answer, 42)
-    assert len(actions) == MAX_QUICK_REPLIES
-    assert [parse_postback(a["data"]) for a in actions[:2]] == [Feedback(42, "up"), Feedback(42, "down")]
-    assert actions[0]["displayText"].startswith("👍") and actions[1]["displayText"].startswith("👎")
-    assert [a["type"] for a in actions[2:]] == ["message"] * 11
-    assert not [a for a in _actions(answer, None) if a["type"] == "postback"]  # unlogged: nothing to rate
-
-
 def test_reason_buttons_and_postback_parsing() -> None:
     labels = [b.label for b in reason_buttons(5)]
-    assert labels == ["違う施策", "情報が足りない", "分かりにくい", "その他"]
+    assert labels == ["違う施策", "情報が足りない", "分かりにくい", "その他", "✏️ 文章で伝える"]
+    assert parse_postback(reason_buttons(5)[-1].data) == WriteNote(5)
+    assert parse_postback(reason_buttons(5, "en")[0].data) == Reason(5, "wrong_measure", "en")
     assert parse_postback(reason_buttons(5)[0].data) == Reason(5, "wrong_measure")
     assert parse_postback(feedback_data(9, "down")) == Feedback(9, "down")
     assert parse_postback(reason_data(9, "unclear")) == Reason(9, "unclear")
@@ -92,28 +52,32 @@ def test_reason_buttons_and_postback_parsing() -> None:
     assert parse_postback("a=contact&n=../../etc") == ContactRequest(None)
 
 
-def test_staff_text_drops_the_citizen_disclaimer_and_switchboard() -> None:
-    text = ("青森市総合計画では、次のように位置づけられています。\n\n■ 施策② 効果的・効率的な雪対策の推進\n\n"
-            "※ 各施策の主な取組や指標・目標値は「基本計画」で定めるものです。"
-            f"詳しくは{CONTACT}へお問い合わせください。")
-    staff = staff_text(text, [CONTACT])
-    assert "017-734-1111" not in staff and "※" not in staff and "雪対策の推進" in staff
-    refusal = staff_text(REFUSAL.text, [CONTACT])
-    assert refusal == "ご質問の内容は、青森市総合計画には記載がありません。"
+def test_staff_view_shows_lead_points_and_ids_but_no_switchboard() -> None:
+    answer = Answer("除雪は？", "青森市は、雪対策を効果的・効率的に進めることにしています。", True, (SNOW,),
+                    lead="青森市は、雪対策を効果的・効率的に進めることにしています。", scope="titles_only",
+                    points=(Point("施策① 人口減少に対応した災害に強い都市基盤整備", "3.2.1", None, "sibling"),),
+                    contact=Contact(CONTACT))
+    view = staff_view(answer, 5)
+    blocks = answer_blocks(view)
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "017-734-1111" not in shown and "※" not in shown and "基本計画" not in shown
+    assert "• 施策① 人口減少に対応した災害に強い都市基盤整備" in shown and "3.2.2 まちをデザインする" in shown
+    department = staff_view(replace(answer, contact=Contact("道路維持課", "017-000-0000", "", "3.2.2")), 5)
+    assert "担当: 道路維持課（電話 017-000-0000）" in json.dumps(answer_blocks(department), ensure_ascii=False)
+    assert fallback_text(view) == f"{answer.lead} (3.2.2 {SNOW.path})"
 
 
-def test_siblings_are_named_once_in_a_list_of_measures() -> None:
-    text = ("■ 施策① 充実した交通網を活かした立体観光の推進\n"
-            "同じ政策には、ほかに「施策② 地域特性を活かした観光資源の魅力向上」"
-            "、「施策③ 受入態勢の強化と効果的な情報発信」があります。\n\n■ 施策② 地域特性を活かした観光資源の魅力向上\n"
-            "同じ政策には、ほかに「施策① 充実した交通網を活かした立体観光の推進」、"
-            "「施策③ 受入態勢の強化と効果的な情報発信」があります。")
-    once = siblings_once(text, ["充実した交通網を活かした立体観光の推進", "地域特性を活かした観光資源の魅力向上"])
-    assert once.count("同じ政策には") == 1
-    assert "ほかに「施策③ 受入態勢の強化と効果的な情報発信」があります。" in once
-    everything = siblings_once(text, ["充実した交通網を活かした立体観光の推進", "地域特性を活かした観光資源の魅力向上",
-                                      "受入態勢の強化と効果的な情報発信"])
-    assert "同じ政策には" not in everything
+def test_slack_fallback_text_has_no_raw_mrkdwn() -> None:
+    view = AnswerView("*雪対策*を_進め_ます `code` ~x~", (("3.2.2", SNOW.path),), 1)
+    assert not set("*_~`") & set(fallback_text(view))
+
+
+def test_slack_note_modal_offers_the_same_reasons_as_line() -> None:
+    modal = feedback_modal(9, "C1", None)
+    radio = modal["blocks"][0]["element"]
+    assert [o["text"]["text"] for o in radio["options"]] == [b.label for b in reason_buttons(9)[:4]]
+    assert [o["value"] for o in radio["options"]] == ["wrong_measure", "not_enough", "unclear", "other"]
+    assert modal["blocks"][1]["optional"] is True
 
 
 def _buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.compose import render_plain
+from adapters.answer_text import render_plain
 from bot.service import PlanBot
 from bot.types import Question
 
@@ -18,7 +18,7 @@ def test_snow_question_cites_snow_measure_first(planbot: PlanBot) -> None:
     answerable, cited, text, kind = ask(planbot, "冬の除雪はどうなる？")
     assert answerable and kind == "plan"
     assert cited[0] == "3.2.2"
-    assert "効果的・効率的な雪対策の推進" in text
+    assert "雪対策を効果的・効率的に進める" in text
 
 
 @pytest.mark.parametrize(("question", "expected"), [
@@ -32,10 +32,21 @@ def test_colloquial_and_english_questions_find_their_node(planbot: PlanBot, ques
     assert cited[0] == expected
 
 
-def test_english_question_gets_english_framing_with_japanese_titles(planbot: PlanBot) -> None:
-    _, _, text, _ = ask(planbot, "What does the plan say about snow?")
-    assert text.startswith("Here is what")
-    assert "雪対策" in text
+def test_english_question_gets_an_english_answer(planbot: PlanBot) -> None:
+    answer = planbot.ask(Question("What does the plan say about snow?"))
+    assert answer.lead == "Aomori City plans to carry out snow measures effectively and efficiently."
+    assert answer.text.startswith(answer.lead) and answer.scope == "titles_only"
+    japanese = sum(1 for ch in answer.text if "\u3041" <= ch <= "\u30fa" or "\u4e00" <= ch <= "\u9fff")
+    assert japanese == 0  # the measure's Japanese title is for the channels to show once, in brackets
+
+
+def test_a_plan_answer_says_what_the_city_will_do_and_carries_no_channel_prose(planbot: PlanBot) -> None:
+    answer = planbot.ask(Question("冬の除雪はどうなる？"))
+    assert answer.lead == "青森市は、雪対策を効果的・効率的に進めることにしています。"
+    assert [(p.node_id, p.relation) for p in answer.points] == [("3.2.1", "sibling"), ("3.2.3", "sibling")]
+    assert answer.contact is not None and answer.contact.node_id is None  # the city-wide one, from the core
+    for prose in ("017-734-1111", "お問い合わせ", "※", "基本計画"):
+        assert prose not in answer.text
 
 
 def test_counts_come_from_the_tree(planbot: PlanBot) -> None:
@@ -63,9 +74,22 @@ def test_budgets_and_indicators_are_not_in_the_loaded_plan(planbot: PlanBot, que
 
 @pytest.mark.parametrize("question", ["明日の天気は？", "住民票はどこで取れますか", "おすすめのラーメン屋を教えて"])
 def test_outside_the_plan_says_so_and_points_to_the_city(planbot: PlanBot, question: str) -> None:
-    answerable, cited, text, kind = ask(planbot, question)
-    assert (answerable, cited, kind) == (False, [], "out_of_scope")
-    assert "017-734-1111" in text
+    answer = planbot.ask(Question(question))
+    assert (answer.answerable, answer.citations, answer.kind, answer.scope) == (False, (), "out_of_scope",
+                                                                                "outside_plan")
+    assert "記載がありません" in answer.lead
+    assert "017-734-1111" in render_plain(answer, planbot.compose.titles)  # the renderer names the city
+
+
+@pytest.mark.parametrize(("question", "chat"), [("こんにちは", "greeting"), ("こんにちは！元気？", "greeting"),
+                                                ("ありがとう、助かりました", "thanks"), ("使い方", "usage"),
+                                                ("Hello!", "greeting"), ("help", "usage")])
+def test_greetings_thanks_and_usage_get_a_friendly_word_and_three_examples(planbot: PlanBot, question: str,
+                                                                           chat: str) -> None:
+    answer = planbot.ask(Question(question))
+    assert (answer.kind, answer.answerable, answer.scope) == ("out_of_scope", False, "greeting")
+    assert answer.reason.startswith(chat) and len(answer.related) == 3
+    assert "記載がありません" not in answer.text
 
 
 def test_injection_changes_nothing(planbot: PlanBot) -> None:
@@ -82,10 +106,12 @@ def test_bad_input_gets_a_polite_answer(planbot: PlanBot, question: str) -> None
     assert "Traceback" not in answer.text and answer.text
 
 
-def test_render_plain_lists_citations_with_paths(planbot: PlanBot) -> None:
+def test_render_plain_adds_the_note_the_contact_and_the_sources(planbot: PlanBot) -> None:
     answer = planbot.ask(Question("雪かきが大変"))
-    rendered = render_plain(answer)
-    assert "出典:" in rendered
+    rendered = render_plain(answer, planbot.compose.titles)
+    assert rendered.startswith(answer.text)
+    assert "出典:" in rendered and "詳しくは青森市役所（代表 017-734-1111）へお問い合わせください。" in rendered
+    assert "「基本計画」で定めるもので" in rendered
     assert "・3.2.2 まちをデザインする › 政策2 災害防止・雪対策の充実 › 施策② 効果的・効率的な雪対策の推進" in rendered
 
 

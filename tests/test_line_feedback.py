@@ -1,5 +1,5 @@
 """Citizens rate answers on LINE, end to end: a signed question → the answer with 👍/👎 postbacks → 👎 →
-reason buttons → reason → a free-text note, stored with the answer and shown on the review page.
+reason buttons → reason → "write a note" → a free-text note, stored with the answer and shown on the review page.
 Postbacks are signed webhook events like any other: stored first, deduplicated, answered once."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from adapters.review import ReviewChannel
 from bot.service import PlanBot
 from bot.settings import Settings
 from bot.store.models import AnswerRecord, FeedbackRecord
-from tests.fakes.line_api import FakeLineApi
+from tests.fakes.line_api import FakeLineApi, LineCall
 from tests.review_helpers import add_reviewer, signed_in
 from tests.servers.app import LiveApp, live_app, wait_until
 from tests.test_line_webhook import USER, fake_line, line_settings, post, text_event
@@ -43,13 +43,13 @@ def postback_event(data: str, event_id: str | None = None) -> dict[str, Any]:
             "postback": {"data": data}}
 
 
-def _actions(call: Any) -> list[dict[str, Any]]:
-    last = call.body["messages"][-1]
-    return [item["action"] for item in (last.get("quickReply") or {}).get("items", [])]
+def _actions(call: LineCall) -> list[dict[str, Any]]:
+    """The bubble's button actions, then the quick replies' (on the last message)."""
+    return call.actions
 
 
 def votes(actions: list[dict[str, Any]]) -> dict[str, str]:
-    """The 👍/👎 postback data among the quick replies, by vote."""
+    """The 👍/👎 postback data among the buttons, by vote."""
     found = {}
     for action in actions:
         parsed = parse_postback(action.get("data", ""))
@@ -79,18 +79,22 @@ def test_thumbs_down_reason_and_note_reach_the_review_page(live: LiveApp, fake_l
     assert post(live, [tap]).status_code == 200  # redelivered: stored once, answered once
     why = _replies(fake_line, 2)[1]
     reasons = _actions(why)
-    assert [a["label"] for a in reasons] == ["違う施策", "情報が足りない", "分かりにくい", "その他"]
+    assert [a["label"] for a in reasons] == ["違う施策", "情報が足りない", "分かりにくい", "その他", "✏️ 文章で伝える"]
 
     assert post(live, [postback_event(reasons[1]["data"])]).status_code == 200
-    ask_note = _replies(fake_line, 3)[2]
+    thanked = _replies(fake_line, 3)[2]
+    write = _actions(thanked)
+    assert [a["label"] for a in write] == ["✏️ 文章で伝える"]
+    assert post(live, [postback_event(write[0]["data"])]).status_code == 200
+    ask_note = _replies(fake_line, 4)[3]
     assert "文章で送ってください" in ask_note.texts[0]
 
     note = text_event("除雪の日程が知りたかった。電話は090-1234-5678です")
     assert post(live, [note]).status_code == 200
-    thanks = _replies(fake_line, 4)[3]
+    thanks = _replies(fake_line, 5)[4]
     assert "ありがとうございます" in thanks.texts[0]
-    wait_until(lambda: live.services.inbox.counts().get("done", 0) == 4, timeout_s=30)
-    assert len(fake_line.of("reply")) == 4  # the duplicate postback got no second reply
+    wait_until(lambda: live.services.inbox.counts().get("done", 0) == 5, timeout_s=30)
+    assert len(fake_line.of("reply")) == 5  # the duplicate postback got no second reply
 
     with live.services.database.session() as session:
         feedback = session.scalars(select(FeedbackRecord)).one()
@@ -107,7 +111,7 @@ def test_thumbs_down_reason_and_note_reach_the_review_page(live: LiveApp, fake_l
 
     # After the note, the next message is a question again.
     assert post(live, [text_event("子育ての支援は？")]).status_code == 200
-    _replies(fake_line, 5)
+    _replies(fake_line, 6)
     with live.services.database.session() as session:
         assert len(session.scalars(select(AnswerRecord)).all()) == 2
 
@@ -122,7 +126,7 @@ def test_thumbs_up_is_thanked_and_latest_vote_wins(live: LiveApp, fake_line: Fak
     with live.services.database.session() as session:
         feedback = session.scalars(select(FeedbackRecord)).one()
         assert feedback.value == "up" and feedback.note_open_until is None
-    # 👍 closed the note window: the next text is answered as a question.
+    # No note was asked for: the next text is answered as a question.
     assert post(live, [text_event("子育ての支援は？")]).status_code == 200
     _replies(fake_line, 4)
     with live.services.database.session() as session:

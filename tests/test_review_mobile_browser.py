@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from adapters.app import create_app
+from adapters.line.bubbles import render_answer
 from adapters.line.client import rendered_payload
-from adapters.line.render import render_answer
 from adapters.review import ReviewChannel, actions
 from bot.service import PlanBot
 from bot.settings import Settings
@@ -52,7 +52,8 @@ def seeded(live: LiveApp) -> dict[str, int]:
     for n, question in enumerate(QUESTIONS):
         logged = assistant.answer(Question(question, channel="line", user_id=f"U-citizen-{n}"))
         assert logged.answer_id is not None
-        log.set_rendered(logged.answer_id, rendered_payload(render_answer(logged.answer, logged.answer_id)))
+        reply = render_answer(logged.answer, assistant.planbot.compose.titles, logged.answer_id)
+        log.set_rendered(logged.answer_id, rendered_payload(reply))
         ids[question] = logged.answer_id
     snow = ids[QUESTIONS[0]]
     assert log.set_feedback(snow, "citizen-a", "down", reason="not_enough", note="除雪の日程が知りたい")
@@ -145,7 +146,7 @@ def test_review_views_fit_desk_and_phone(browser: Any, live: LiveApp, seeded: di
 
         page.goto(f"{live.url}/review/answers/{seeded['冬の除雪はどうなる？']}")
         payload = page.inner_text("#shown-payload")
-        assert "LINE" in payload and "👎 違う・足りない" in payload  # the quick replies as sent
+        assert "LINE" in payload and "👎 違う・足りない" in (page.text_content("#shown-raw") or "")  # as sent
         assert "情報が足りない" in page.inner_text("body") and "除雪の日程が知りたい" in page.inner_text("body")
         audit = page.inner_text("#audit")
         assert REVIEWER in audit and "要対応" in audit and "案内文を検討" in audit

@@ -1,12 +1,14 @@
 """The LINE Messaging API calls the bot makes (linebot.v3, sync, used from the inbox worker's threads).
 
 Every call goes to `LINE_API_BASE_URL`. Failures become `DeliveryError`: 429, 5xx and network errors
-are retryable, other 4xx are not.
+are retryable, other 4xx are not. A reply or push whose Flex bubble LINE refuses (400) is sent again at once as
+its plain-text fallback, so the user gets the answer either way.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +17,8 @@ from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
+    FlexMessage,
+    Message,
     MessageAction,
     MessagingApi,
     PostbackAction,
@@ -24,9 +28,10 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
     TextMessage,
+    URIAction,
 )
 
-from adapters.line.render import LineReply, QuickButton
+from adapters.line.render import MAX_MESSAGES, LineReply, QuickButton
 from bot.errors import DeliveryError
 from bot.settings import Settings
 
@@ -37,19 +42,28 @@ TIMEOUT = (3.0, 10.0)
 LOADING_SECONDS = 20
 
 
-def _action(button: QuickButton) -> MessageAction | PostbackAction:
+def _action(button: QuickButton) -> MessageAction | PostbackAction | URIAction:
+    if button.uri:
+        return URIAction(label=button.label, uri=button.uri)
     if button.data:
         return PostbackAction(label=button.label, data=button.data, displayText=button.text or None)
     return MessageAction(label=button.label, text=button.text)
 
 
-def to_line_messages(reply: LineReply) -> list[TextMessage]:
-    """SDK text messages; the quick-reply buttons ride on the last one (LINE shows only the last's)."""
-    quick = None
-    if reply.quick:
-        quick = QuickReply(items=[QuickReplyItem(action=_action(b)) for b in reply.quick])
-    last = len(reply.texts) - 1
-    return [TextMessage(text=text, quick_reply=quick if i == last else None) for i, text in enumerate(reply.texts)]
+def to_line_messages(reply: LineReply, plain: bool = False) -> list[Message]:
+    """SDK messages: the texts before, then the bubble (or, `plain` or without one, the fallback texts); the
+    quick-reply buttons ride on the last one (LINE shows only the last's)."""
+    quick = QuickReply(items=[QuickReplyItem(action=_action(b)) for b in reply.quick]) if reply.quick else None
+    messages: list[Message] = [TextMessage(text=text) for text in reply.before]
+    if reply.bubble is not None and not plain:
+        bubble = FlexMessage.from_dict({"type": "flex", "altText": reply.alt_text, "contents": reply.bubble})
+        if bubble is not None:
+            messages.append(bubble)
+    if len(messages) == len(reply.before):
+        messages += [TextMessage(text=text) for text in reply.texts]
+    messages = messages[:MAX_MESSAGES]
+    messages[-1].quick_reply = quick
+    return messages
 
 
 def rendered_payload(reply: LineReply) -> dict[str, Any]:
@@ -79,15 +93,25 @@ class LineClient:
 
     def reply(self, reply_token: str, reply: LineReply) -> None:
         """Answer with the event's reply token (free, valid about a minute, usable once)."""
-        request = ReplyMessageRequest(reply_token=reply_token, messages=to_line_messages(reply))
-        self._call("reply", lambda: self._api.reply_message(request, _request_timeout=TIMEOUT))
+        def send(plain: bool) -> None:
+            request = ReplyMessageRequest(reply_token=reply_token, messages=to_line_messages(reply, plain))
+            self._call("reply", lambda: self._api.reply_message(request, _request_timeout=TIMEOUT))
+
+        _with_fallback(reply, send)
 
     def push(self, to: str, reply: LineReply, retry_key: str) -> None:
-        """Push (metered). LINE answers 409 for a retry key it already accepted: that is a success."""
-        request = PushMessageRequest(to=to, messages=to_line_messages(reply))
-        try:
-            self._call("push", lambda: self._api.push_message(request, x_line_retry_key=retry_key,
+        """Push (metered). LINE answers 409 for a retry key it already accepted: that is a success.
+
+        The plain-text fallback of a refused bubble goes with another retry key: LINE did not take the first.
+        """
+        def send(plain: bool) -> None:
+            key = str(uuid.uuid5(uuid.UUID(retry_key), "plain")) if plain else retry_key
+            request = PushMessageRequest(to=to, messages=to_line_messages(reply, plain))
+            self._call("push", lambda: self._api.push_message(request, x_line_retry_key=key,
                                                               _request_timeout=TIMEOUT))
+
+        try:
+            _with_fallback(reply, send)
         except DeliveryError as exc:
             if getattr(exc.__cause__, "status", None) == 409:
                 log.info("push %s was already accepted by LINE", retry_key)
@@ -110,6 +134,19 @@ class LineClient:
             raise DeliveryError(f"LINE {what} unreachable: {type(exc).__name__}", retryable=True) from exc
 
 
-def _describe(exc: Exception) -> str:
+def _with_fallback(reply: LineReply, send: Callable[[bool], None]) -> None:
+    """Send the bubble; if LINE refuses it as invalid (400, not a used reply token), send the plain texts."""
+    try:
+        send(False)
+    except DeliveryError as exc:
+        cause = exc.__cause__
+        refused = getattr(cause, "status", None) == 400 and "Invalid reply token" not in str(getattr(cause, "body", ""))
+        if reply.bubble is None or not refused:
+            raise
+        log.warning("LINE refused the Flex bubble (%s); sending the plain-text fallback", _describe(cause))
+        send(True)
+
+
+def _describe(exc: BaseException | None) -> str:
     status = getattr(exc, "status", None)
     return f"HTTP {status}" if status else type(exc).__name__

@@ -22,6 +22,8 @@ import time
 import uuid
 from collections import OrderedDict
 from datetime import timedelta
+from functools import cached_property
+from typing import Any
 
 from linebot.v3.webhooks import (
     Event,
@@ -36,21 +38,18 @@ from linebot.v3.webhooks import (
 )
 
 from adapters.line import postback
+from adapters.line.bubbles import render_answer
 from adapters.line.client import LineClient, rendered_payload
-from adapters.line.render import (
-    LineReply,
-    greeting,
-    reason_buttons,
-    render_answer,
-    strip_mentions,
-    text_please,
-)
+from adapters.line.conversation import OPTIONS_MINUTES, pick_number, question_for, today_in_japan
+from adapters.line.render import LineReply, QuickButton, ask_why, greeting, strip_mentions, text_please, write_button
 from adapters.services import Services
-from bot.assistant import Assistant
-from bot.errors import DeliveryError
+from bot.assistant import QUESTION_KINDS, Assistant
+from bot.errors import DeliveryError, StorageError
+from bot.intents import Language, detect_language
+from bot.store.conversation import ConversationStore, Option
 from bot.store.inbox import REPLY_FAILED, REPLYING, SENT, UNKNOWN, InboxItem
 from bot.store.privacy import hash_user, mask_personal_data
-from bot.types import Question
+from bot.types import Answer, Question
 
 log = logging.getLogger(__name__)
 #: A reply token lives about a minute; past this age a reply is not tried (nor an earlier one checked).
@@ -110,7 +109,7 @@ class LineEventHandler:
         if item.delivery in (SENT, UNKNOWN):
             return item.delivery  # an earlier attempt finished delivering; only its bookkeeping was cut off
         try:
-            event = Event.from_dict(raw)
+            event = Event.from_dict(with_quote_token(raw))
         except ValueError:
             log.info("ignoring a LINE event of unknown shape (type %s)", raw.get("type"))
             return None
@@ -130,7 +129,7 @@ class LineEventHandler:
         if isinstance(event, FollowEvent):
             return greeting(self.settings.city_contact)
         if isinstance(event, PostbackEvent):
-            return self.on_postback(event)
+            return self.on_postback(event, event_key)
         if not isinstance(event, MessageEvent):
             return None
         content = event.message
@@ -155,41 +154,125 @@ class LineEventHandler:
     def _user_hash(self, user_id: str | None) -> str | None:
         return hash_user(self.settings.user_hash_salt, "line", user_id)
 
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        """What the chat remembers per user: the scope note's day, the last clarify's options."""
+        return ConversationStore(self.services.database)
+
     def _answer(self, text: str, user_id: str | None, event_key: str) -> LineReply:
-        assistant = self._assistant()
+        """A text message: a number picking a clarify option, the note the user chose to write (answered too
+        when it reads as a plan question), or a question."""
         user_hash = self._user_hash(user_id)
-        if user_hash is not None and self.services.answer_log.take_note(
-                user_hash, event_key, mask_personal_data(text.strip())) is not None:
-            return LineReply((postback.THANKS_NOTE,))
-        logged = assistant.answer(Question(text, channel="line", user_id=user_id), event_key=event_key)
-        reply = render_answer(logged.answer, logged.answer_id)
+        if user_hash is None:
+            return self._ask(Question(text, channel="line", user_id=user_id), None, event_key)
+        picked = self._picked(user_hash, text)
+        if picked is not None:
+            return self._ask_about(picked, user_id, user_hash, event_key)
+        if self.services.answer_log.take_note(user_hash, event_key, mask_personal_data(text.strip())) is not None:
+            return self._after_note(text, user_id, user_hash, event_key)
+        return self._ask(Question(text, channel="line", user_id=user_id), user_hash, event_key)
+
+    def _after_note(self, text: str, user_id: str | None, user_hash: str, event_key: str) -> LineReply:
+        thanks = postback.THANKS_NOTE[detect_language(text)]
+        question = Question(text, channel="line", user_id=user_id)
+        if self._assistant().planbot.ask(question).kind not in QUESTION_KINDS:
+            return LineReply((thanks,))
+        return self._ask(question, user_hash, event_key).with_before(thanks)
+
+    def _ask_about(self, option: Option, user_id: str | None, user_hash: str | None, event_key: str) -> LineReply:
+        """A topic button or a number pick: the answer about exactly that node."""
+        planbot = self._assistant().planbot
+        language: Language = "en" if option.language == "en" else "ja"
+        text = question_for(planbot.compose.titles, planbot.tree, option.node_id, language)
+        return self._ask(Question(text, channel="line", user_id=user_id), user_hash, event_key, about=option.node_id)
+
+    def _ask(self, question: Question, user_hash: str | None, event_key: str, about: str | None = None
+             ) -> LineReply:
+        """Answer, log and render one question; remember a clarify's options; the scope note once a day."""
+        assistant = self._assistant()
+        logged = assistant.answer(question, event_key=event_key, about=about)
+        answer = logged.answer
+        reply = render_answer(answer, assistant.planbot.compose.titles, logged.answer_id,
+                              show_note=self._note_due(user_hash, answer))
+        self._remember_options(user_hash, answer)
         if logged.answer_id is not None:
             self.services.answer_log.set_rendered(logged.answer_id, rendered_payload(reply))
         return reply
 
-    def on_postback(self, event: PostbackEvent) -> LineReply | None:
-        """👍/👎, why 👎 and 「市役所に問い合わせる」: stored, then acknowledged in the chat."""
+    def _picked(self, user_hash: str, text: str) -> Option | None:
+        """The option a number reply picks from the user's last clarify, or None."""
+        number = pick_number(text)
+        if number is None:
+            return None
+        try:
+            options = self.conversations.options(user_hash)
+        except StorageError:
+            log.exception("clarify options unavailable; the message is answered as a question")
+            return None
+        if not 1 <= number <= len(options):
+            return None
+        chosen = options[number - 1]
+        return chosen if chosen.node_id in self._assistant().planbot.tree else None
+
+    def _note_due(self, user_hash: str | None, answer: Answer) -> bool:
+        if answer.scope != "titles_only" or answer.kind != "plan":
+            return False
+        if user_hash is None:
+            return True
+        try:
+            return self.conversations.claim_scope_note(user_hash, today_in_japan())
+        except StorageError:
+            log.exception("scope-note state unavailable; showing the note")
+            return True
+
+    def _remember_options(self, user_hash: str | None, answer: Answer) -> None:
+        if user_hash is None:
+            return
+        language = detect_language(answer.question or answer.text)
+        options = [Option(c.id, c.title, language) for c in answer.candidates[:3]] if answer.kind == "clarify" else []
+        try:
+            self.conversations.remember_options(user_hash, options, OPTIONS_MINUTES)
+        except StorageError:
+            log.exception("could not keep the clarify options")
+
+    def on_postback(self, event: PostbackEvent, event_key: str) -> LineReply | None:
+        """👍/👎, why 👎, "write a note", a topic button and 「市役所に問い合わせる」."""
         action = postback.parse_postback(str(event.postback.data or ""))
+        user_id = getattr(event.source, "user_id", None)
         if isinstance(action, postback.ContactRequest):
             contacts = self._assistant().contacts
             found = contacts.specific(action.node_id) if action.node_id else None
             return LineReply(((found or contacts.fallback).card(),))
-        user_hash = self._user_hash(getattr(event.source, "user_id", None))
+        if isinstance(action, postback.Ask):
+            if action.node_id not in self._assistant().planbot.tree:
+                return None
+            return self._ask_about(Option(action.node_id, "", action.language), user_id, self._user_hash(user_id),
+                                   event_key)
+        user_hash = self._user_hash(user_id)
         if action is None or user_hash is None:
             log.info("ignoring a LINE postback the bot did not send")
             return None
-        log_ = self.services.answer_log
-        window = timedelta(minutes=self.settings.feedback_note_minutes)
+        return self._feedback(action, user_hash)
+
+    def _feedback(self, action: postback.Feedback | postback.Reason | postback.WriteNote, user_hash: str) -> LineReply:
+        """Store a rating step. A note window opens only when the citizen chose to write one."""
+        log_, language = self.services.answer_log, action.language
         if isinstance(action, postback.Feedback):
-            if not log_.set_feedback(action.answer_id, user_hash, action.value, note_window=window):
-                return LineReply((postback.EXPIRED,))
+            if not log_.set_feedback(action.answer_id, user_hash, action.value):
+                return LineReply((postback.EXPIRED[language],))
             if action.value == "up":
-                return LineReply((postback.THANKS_UP,))
-            return LineReply((postback.ASK_WHY,), reason_buttons(action.answer_id))
-        if not log_.set_feedback(action.answer_id, user_hash, "down", reason=action.reason, note_window=window):
-            return LineReply((postback.EXPIRED,))
+                return LineReply((postback.THANKS_UP[language],))
+            return ask_why(action.answer_id, language)
+        if isinstance(action, postback.Reason):
+            if not log_.set_feedback(action.answer_id, user_hash, "down", reason=action.reason):
+                return LineReply((postback.EXPIRED[language],))
+            buttons: tuple[QuickButton, ...] = (write_button(action.answer_id, language),)
+            return LineReply((postback.THANKS_REASON[language],), buttons)
+        window = timedelta(minutes=self.settings.feedback_note_minutes)
+        if not log_.set_feedback(action.answer_id, user_hash, "down", note_window=window):
+            return LineReply((postback.EXPIRED[language],))
         minutes = f"{self.settings.feedback_note_minutes:g}"
-        return LineReply((postback.ASK_NOTE.format(minutes=minutes),))
+        return LineReply((postback.ASK_NOTE[language].format(minutes=minutes),))
 
     def deliver(self, event: Event, item: InboxItem, reply: LineReply) -> str | None:
         """Reply while a takeover could still check the reply, else push with a retry key; resume an event
@@ -268,6 +351,16 @@ class LineEventHandler:
 def _line_answered(exc: DeliveryError) -> bool:
     """LINE answered with an error status (the call was refused), as opposed to no answer at all."""
     return getattr(exc.__cause__, "status", None) is not None
+
+
+def with_quote_token(raw: dict[str, Any]) -> dict[str, Any]:
+    """The event with a placeholder `quoteToken` on a text message that lacks one (older webhooks, tests,
+    LINE's own console): the SDK requires it, and such a question deserves an answer too."""
+    message = raw.get("message")
+    if raw.get("type") != "message" or not isinstance(message, dict) or message.get("type") != "text" \
+            or message.get("quoteToken"):
+        return raw
+    return {**raw, "message": {**message, "quoteToken": ""}}
 
 
 def _token_used(exc: DeliveryError) -> bool:

@@ -1,42 +1,31 @@
-"""Phone-sized LINE replies from the core's `Answer`. Pure functions: no SDK, no I/O.
+"""Phone-sized LINE replies: the reply type, text utilities and the fixed replies. Pure functions: no I/O.
 
 LINE shows text literally (no Markdown), caps a text message at 5000 UTF-16 code units and a reply at
-5 messages, and allows 13 quick-reply buttons with labels of at most 20 characters.
+5 messages, and allows 13 quick-reply buttons with labels of at most 20 characters. Answers are Flex bubbles
+(adapters/line/bubbles.py) with these plain texts as their fallback.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from adapters.answer_text import siblings_once
-from adapters.line.postback import (
-    CONTACT_LABEL,
-    HELPFUL_LABEL,
-    REASON_LABELS,
-    WRONG_LABEL,
-    contact_data,
-    feedback_data,
-    reason_data,
-)
-from bot.errors import APOLOGY_JA
-from bot.intents import Language, detect_language
-from bot.types import Answer, Citation
+from adapters.answer_text import REASON_LABELS
+from adapters.line.postback import ASK_WHY, WRITE_LABEL, note_data, reason_data
+from bot.intents import Language
 
 MAX_TEXT_UNITS = 5000
 MAX_MESSAGES = 5
 MAX_QUICK_REPLIES = 13
 MAX_LABEL_UNITS = 20
 MAX_QUICK_TEXT_UNITS = 300
-MAX_CITATIONS = 5
 ELLIPSIS = "…"
 
 TRUNCATED_NOTE = {
     "ja": "…（長いため、ここから先は省略しました）",
     "en": "… (the rest was cut because it is too long)",
 }
-SOURCES_HEADING = {"ja": "📖 出典（青森市総合計画）", "en": "📖 Sources (青森市総合計画)"}
 EXAMPLE_QUESTIONS = ("冬の除雪はどうなる？", "子育ての支援は？", "空き家対策について")
 
 TEXT_PLEASE = (
@@ -45,33 +34,38 @@ TEXT_PLEASE = (
 )
 
 
-#: Kinds of answer that offer other topics and the city instead of 👍/👎, so none is a dead end.
-DETOUR_KINDS = frozenset({"clarify", "out_of_scope", "not_in_plan"})
-RATED_KINDS = frozenset({"plan", "structure", "approved"})
-PROVISIONAL_NOTE = {"ja": "※「(仮)」は検討中の仮称です。",
-                    "en": "Note: 「(仮)」 marks a provisional name still under discussion."}
-_PROVISIONAL = re.compile(r"[(（]仮[)）]")
-_SECTION_NUMBER = re.compile(r"\s*[(（](\d)[)）]")
-
-
 @dataclass(frozen=True, slots=True)
 class QuickButton:
     """One quick-reply button: tapping it sends `text` as the user's next message.
 
     With `data` it is a postback instead: LINE sends `data` to the bot and shows `text` in the chat.
+    With `uri` it opens that address (https:// or tel:).
     """
 
     label: str
     text: str
     data: str = ""
+    uri: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class LineReply:
-    """What one LINE reply carries: 1–5 text messages; the quick-reply buttons go on the last one."""
+    """What one LINE reply carries: plain texts, or a Flex bubble with those texts as its fallback.
+
+    `before`: short texts sent ahead of the bubble (e.g. thanks for a note). The quick-reply buttons go on the
+    last message (LINE shows only the last one's).
+    """
 
     texts: tuple[str, ...]
     quick: tuple[QuickButton, ...] = ()
+    bubble: dict[str, Any] | None = None
+    alt_text: str = ""
+    before: tuple[str, ...] = field(default=())
+
+    def with_before(self, *texts: str) -> LineReply:
+        """The same reply preceded by `texts` (at most 5 messages in all)."""
+        room = MAX_MESSAGES - 1 if self.bubble is not None else MAX_MESSAGES - len(self.texts)
+        return LineReply(self.texts, self.quick, self.bubble, self.alt_text, (*texts, *self.before)[:max(room, 0)])
 
 
 def utf16_units(text: str) -> int:
@@ -96,34 +90,6 @@ def shorten(text: str, limit: int) -> str:
     if utf16_units(text) <= limit:
         return text
     return cut_to_units(text, limit - 1) + ELLIPSIS
-
-
-_FENCE = re.compile(r"^\s*(```|~~~).*$", re.MULTILINE)
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
-_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
-_QUOTE = re.compile(r"^\s*>\s?", re.MULTILINE)
-_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$", re.MULTILINE)
-_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
-_BOLD = re.compile(r"(\*\*|__)(.+?)\1", re.DOTALL)
-_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
-_CODE = re.compile(r"`([^`\n]*)`")
-_BLANKS = re.compile(r"\n{3,}")
-
-
-def plain_text(text: str) -> str:
-    """Markdown turned into the plain text LINE can show (no `**`, `#`, backticks or link syntax)."""
-    text = text.replace("\r\n", "\n")
-    text = _RULE.sub("", text)
-    text = _FENCE.sub("", text)
-    text = _HEADING.sub("", text)
-    text = _BULLET.sub(r"\1・", text)
-    text = _QUOTE.sub("", text)
-    text = _LINK.sub(r"\1（\2）", text)
-    text = _BOLD.sub(r"\2", text)
-    text = _ITALIC.sub(r"\1", text)
-    text = _CODE.sub(r"\1", text).replace("`", "")
-    text = text.replace("**", "")
-    return _BLANKS.sub("\n\n", text).strip()
 
 
 def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
@@ -163,68 +129,26 @@ def _pieces(text: str, limit: int) -> Iterable[tuple[str, str]]:
             yield separator, line
 
 
-def citizen_source(citation: Citation) -> str:
-    """One source as citizens read it: `3.2.2 柱 › 政策 › 施策`; sections by name, never by internal id
-    (`viewpoints` → 基本視点, `enablers.2` → 政策を実現するために(2) …)."""
-    name = citation.path or citation.title
-    if citation.id[:1].isdigit():
-        return f"{citation.id} {name}".rstrip()
-    return _SECTION_NUMBER.sub(r"(\1)", name) or citation.id
+def reason_buttons(answer_id: int, language: Language = "ja") -> tuple[QuickButton, ...]:
+    """Why 👎 (違う施策 / 情報が足りない / 分かりにくい / その他) and "write a note", as postbacks."""
+    labels = REASON_LABELS[language]
+    reasons = tuple(QuickButton(label, label, reason_data(answer_id, reason, language))
+                    for reason, label in labels.items())
+    return (*reasons, write_button(answer_id, language))
 
 
-def citation_lines(citations: Sequence[Citation], language: Language) -> str:
-    """The citations as a short list: each with its 柱 › 政策 › 施策 path."""
-    if not citations:
-        return ""
-    lines = [f"・{citizen_source(c)}" for c in citations[:MAX_CITATIONS]]
-    return "\n".join([SOURCES_HEADING[language], *lines])
+def write_button(answer_id: int, language: Language = "ja") -> QuickButton:
+    """「✏️ 文章で伝える」: the citizen chooses to write a note (only then is a message taken as one)."""
+    return QuickButton(WRITE_LABEL[language], WRITE_LABEL[language], note_data(answer_id, language))
 
 
-def candidate_question(citation: Citation) -> str:
-    """What tapping a candidate asks; the core resolves an exact title."""
-    return f"「{citation.title or citation.path}」について教えて"
-
-
-def candidate_buttons(candidates: Sequence[Citation]) -> list[QuickButton]:
-    """One button per candidate topic: the label is its title, the tap asks about it."""
-    buttons = []
-    for citation in candidates:
-        title = _SECTION_NUMBER.sub(r"(\1)", citation.title or citation.path) or citation.id
-        buttons.append(QuickButton(shorten(title, MAX_LABEL_UNITS),
-                                   shorten(candidate_question(citation), MAX_QUICK_TEXT_UNITS)))
-    return buttons
-
-
-def feedback_buttons(answer_id: int) -> list[QuickButton]:
-    """👍 and 👎 as postbacks carrying the answer log id."""
-    return [QuickButton(HELPFUL_LABEL, HELPFUL_LABEL, feedback_data(answer_id, "up")),
-            QuickButton(WRONG_LABEL, WRONG_LABEL, feedback_data(answer_id, "down"))]
-
-
-def reason_buttons(answer_id: int) -> tuple[QuickButton, ...]:
-    """Why 👎: 違う施策 / 情報が足りない / 分かりにくい / その他."""
-    return tuple(QuickButton(label, label, reason_data(answer_id, reason)) for reason, label in REASON_LABELS.items())
-
-
-def contact_button(node_id: str | None) -> QuickButton:
-    """「市役所に問い合わせる」: the bot replies with the contact for the answer's topic."""
-    return QuickButton(CONTACT_LABEL, CONTACT_LABEL, contact_data(node_id))
-
-
-def answer_buttons(answer: Answer, answer_id: int | None) -> tuple[QuickButton, ...]:
-    """Detours (candidates + the city) for clarify and refusals; 👍/👎 + related for answers (≤ 13)."""
-    if answer.kind in DETOUR_KINDS:
-        topic = next((c.id for c in (*answer.candidates, *answer.citations)), None)
-        buttons = candidate_buttons(answer.candidates[: MAX_QUICK_REPLIES - 1])
-        buttons += [b for b in quick_buttons(answer.related) if b.text not in {x.text for x in buttons}]
-        return (*buttons[: MAX_QUICK_REPLIES - 1], contact_button(topic))
-    rated = feedback_buttons(answer_id) if answer_id is not None and answer.kind in RATED_KINDS else []
-    related = quick_buttons(answer.related)[: MAX_QUICK_REPLIES - len(rated)]
-    return (*rated, *related)
+def ask_why(answer_id: int, language: Language = "ja") -> LineReply:
+    """The reply to 👎: what was wrong, as buttons."""
+    return LineReply((ASK_WHY[language],), reason_buttons(answer_id, language))
 
 
 def quick_buttons(questions: Iterable[str]) -> tuple[QuickButton, ...]:
-    """Up to 13 distinct buttons; labels ≤ 20 and texts ≤ 300 UTF-16 units."""
+    """Up to 13 distinct buttons sending these questions; labels ≤ 20 and texts ≤ 300 UTF-16 units."""
     buttons: list[QuickButton] = []
     seen: set[str] = set()
     for question in questions:
@@ -238,30 +162,16 @@ def quick_buttons(questions: Iterable[str]) -> tuple[QuickButton, ...]:
     return tuple(buttons)
 
 
-def fit_messages(body: str, tail: str, language: Language, limit: int = MAX_TEXT_UNITS,
+def fit_messages(body: str, language: Language, limit: int = MAX_TEXT_UNITS,
                  max_messages: int = MAX_MESSAGES) -> tuple[str, ...]:
-    """`body` then `tail` (the sources) in at most `max_messages` texts; the body is cut if it must be."""
-    whole = split_text(f"{body}\n\n{tail}" if tail and body else body or tail, limit)
+    """`body` in at most `max_messages` texts; cut, with a note saying so, if it must be."""
+    whole = split_text(body, limit)
     if len(whole) <= max_messages:
         return tuple(whole)
-    tail_chunks = split_text(tail, limit)[: max_messages - 1] if tail else []
-    room = max_messages - len(tail_chunks)
-    kept = split_text(body, limit)[:room] or [""]
+    kept = whole[:max_messages]
     note = TRUNCATED_NOTE[language]
     kept[-1] = cut_to_units(kept[-1], limit - utf16_units(note) - 1).rstrip() + "\n" + note
-    return (*kept, *tail_chunks)
-
-
-def render_answer(answer: Answer, answer_id: int | None = None) -> LineReply:
-    """The answer as LINE texts: plain body, the sources list, and quick replies (`answer_buttons`)."""
-    language = detect_language(answer.question or answer.text)
-    sources = citation_lines(answer.citations, language)
-    measures = [c.title for c in answer.citations if c.id.count(".") == 2]
-    body = plain_text(siblings_once(answer.text, measures) if len(measures) > 1 else answer.text)
-    if _PROVISIONAL.search(f"{body}\n{sources}"):
-        body = f"{body}\n\n{PROVISIONAL_NOTE[language]}"
-    texts = fit_messages(body, sources, language)
-    return LineReply(texts or (APOLOGY_JA,), answer_buttons(answer, answer_id))
+    return tuple(kept)
 
 
 def greeting(contact: str) -> LineReply:

@@ -7,15 +7,14 @@ lost if the process dies.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
+from linebot.v3.webhook import SignatureValidator
 
 from adapters.services import get_services
 from bot.errors import PlanBotError
@@ -24,10 +23,16 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def signature_matches(secret: str, body: bytes, signature: str) -> bool:
-    """X-Line-Signature check: base64(HMAC-SHA256(channel secret, raw body)), compared in constant time."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
-    return hmac.compare_digest(base64.b64encode(digest), signature.strip().encode("ascii", errors="replace"))
+def signature_matches(validator: SignatureValidator, body: bytes, signature: str) -> bool:
+    """X-Line-Signature check by the SDK (HMAC-SHA256 of the raw body, compared in constant time).
+
+    LINE signs UTF-8 JSON; a body that is not UTF-8 cannot carry a valid signature.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(validator.validate(text, signature.strip()))
 
 
 def event_key(event: dict[str, Any]) -> str:
@@ -73,6 +78,7 @@ def build_router(settings: Settings) -> APIRouter:
     on the event loop (no thread per request, so an ack never queues behind the answers being computed)."""
     router = APIRouter()
     secret = settings.line_channel_secret.get_secret_value()
+    validator = SignatureValidator(secret)
     limit = settings.line_max_body_bytes
 
     @router.post("/line/webhook")
@@ -84,7 +90,7 @@ def build_router(settings: Settings) -> APIRouter:
         body = await read_capped(request, limit)
         if body is None:
             return _error(413, "body too large")
-        if not signature_matches(secret, body, x_line_signature):
+        if not signature_matches(validator, body, x_line_signature):
             return _error(400, "invalid signature")
         events = parse_events(body)
         if events is None:

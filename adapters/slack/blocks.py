@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.answer_text import REASON_LABELS
 from bot.intents import detect_language
 
 SECTION_LIMIT = 3000
@@ -33,6 +34,8 @@ CONTACT_LABEL = "市役所に問い合わせる"
 FEEDBACK_VIEW = "planbot_feedback_note"
 NOTE_BLOCK = "note"
 NOTE_ACTION = "note"
+REASON_BLOCK = "reason"
+REASON_ACTION = "reason"
 
 Block = dict[str, Any]
 
@@ -43,9 +46,10 @@ _LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>|<([^<>]+)>")
 
 @dataclass(frozen=True)
 class AnswerView:
-    """What one rendered answer shows: body text, citation paths (柱 › 政策 › 施策) and its log id."""
+    """What one rendered staff answer shows: the lead, the points, citation ids and paths (柱 › 政策 › 施策)
+    and its log id. No citizen scope note and no switchboard: a department is named only when one is on file."""
 
-    text: str
+    lead: str
     citations: tuple[tuple[str, str], ...] = ()
     answer_id: int | None = None
     question: str | None = None
@@ -53,6 +57,13 @@ class AnswerView:
     kind: str = "plan"
     # Clarify choices or, for a refusal, the nearest topics: (node id, title).
     candidates: tuple[tuple[str, str], ...] = ()
+    points: tuple[str, ...] = ()
+    department: str = ""
+
+    @property
+    def text(self) -> str:
+        """Lead and points as one plain text."""
+        return "\n".join([self.lead, *(f"・{p}" for p in self.points)])
 
 
 def defuse(text: str) -> str:
@@ -107,13 +118,16 @@ def _is_english(text: str) -> bool:
     return detect_language(text) == "en"
 
 
-def citation_block(citations: Sequence[tuple[str, str]], english: bool) -> Block | None:
-    """The context block listing the cited plan nodes as `柱 › 政策 › 施策`, most relevant first."""
+def citation_block(citations: Sequence[tuple[str, str]], english: bool, department: str = "") -> Block | None:
+    """The context block listing the cited plan nodes as `id 柱 › 政策 › 施策`, most relevant first, and the
+    department in charge when the contacts file names one."""
     if not citations:
         return None
     label = "Sources" if english else "出典"
     elements = [{"type": "mrkdwn", "text": f"*{label}*"}]
-    room = MAX_CONTEXT_ELEMENTS - 1
+    if department:
+        elements.append({"type": "mrkdwn", "text": defuse(("In charge: " if english else "担当: ") + department)})
+    room = MAX_CONTEXT_ELEMENTS - len(elements)
     shown = citations if len(citations) <= room else citations[: room - 1]
     for node_id, path in shown:
         elements.append({"type": "mrkdwn", "text": defuse(f"{node_id} {path}")[:SECTION_LIMIT]})
@@ -145,7 +159,7 @@ def action_block(answer_id: int | None, english: bool, shareable: bool) -> Block
 
 def answer_blocks(view: AnswerView, *, shareable: bool = False, shared_by: str | None = None) -> list[Block]:
     """The answer as Block Kit: optional question/sharer line, body sections, citations, buttons (≤ 50)."""
-    english = _is_english(view.text)
+    english = _is_english(view.lead)
     head: list[Block] = []
     if shared_by is not None:
         who = f"<@{shared_by}> shared:" if english else f"<@{shared_by}> さんが共有しました"
@@ -154,10 +168,12 @@ def answer_blocks(view: AnswerView, *, shareable: bool = False, shared_by: str |
         label = "Question" if english else "質問"
         head.append(_section(f"*{label}:* {defuse(view.question)}"[:SECTION_LIMIT]))
     tail = [b for b in (detour_block(view), *related_blocks(view.related, english),
-                        citation_block(view.citations, english),
+                        citation_block(view.citations, english, view.department),
                         action_block(view.answer_id, english, shareable)) if b is not None]
     room = MAX_BLOCKS - len(head) - len(tail)
-    sections = split_sections(defuse(view.text))
+    sections = split_sections(defuse(view.lead))
+    if view.points:
+        sections += split_sections("\n".join(f"• {defuse(p)}" for p in view.points))
     if len(sections) > room:
         sections = sections[:room]
         marker = "\n…"
@@ -198,18 +214,23 @@ def related_blocks(related: Sequence[str], english: bool) -> list[Block]:
             {"type": "actions", "block_id": "planbot_related", "elements": buttons}]
 
 
+_MARKUP = re.compile(r"[*_~`]")
+
+
 def fallback_text(view: AnswerView) -> str:
-    """The message's top-level `text` (notifications, screen readers): the answer and its first source."""
-    text = view.text
+    """The message's top-level `text` (notifications, screen readers): the lead in plain words, no mrkdwn
+    markers, and its first source."""
+    text = " ".join(view.lead.split())
     if view.citations:
         node_id, path = view.citations[0]
-        text = f"{text}\n({node_id} {path})"
-    safe = defuse(text)
+        text = f"{text} ({node_id} {path})"
+    safe = _MARKUP.sub("", defuse(text))
     return safe if len(safe) <= FALLBACK_LIMIT else safe[: FALLBACK_LIMIT - 1] + "…"
 
 
 def feedback_modal(answer_id: int, channel: str | None, thread_ts: str | None, english: bool = False) -> Block:
-    """The 👎 modal: one multi-line input asking what was wrong; the answer id rides in private_metadata."""
+    """The 👎 modal: the same reasons as LINE and a free-text note (either is enough); the answer id rides in
+    private_metadata."""
     metadata = json.dumps({"answer_id": answer_id, "channel": channel, "thread_ts": thread_ts})
     title = "What was wrong?" if english else "どこが違いましたか"
     prompt = ("Tell us what was wrong or missing. City staff review this." if english
@@ -222,7 +243,13 @@ def feedback_modal(answer_id: int, channel: str | None, thread_ts: str | None, e
         "submit": {"type": "plain_text", "text": "Send" if english else "送信"},
         "close": {"type": "plain_text", "text": "Cancel" if english else "キャンセル"},
         "blocks": [{
-            "type": "input", "block_id": NOTE_BLOCK,
+            "type": "input", "block_id": REASON_BLOCK, "optional": True,
+            "label": {"type": "plain_text", "text": "What kind of problem?" if english else "当てはまるもの"},
+            "element": {"type": "radio_buttons", "action_id": REASON_ACTION, "options": [
+                {"text": {"type": "plain_text", "text": label}, "value": code}
+                for code, label in REASON_LABELS["en" if english else "ja"].items()]},
+        }, {
+            "type": "input", "block_id": NOTE_BLOCK, "optional": True,
             "label": {"type": "plain_text", "text": prompt},
             "element": {"type": "plain_text_input", "action_id": NOTE_ACTION, "multiline": True,
                         "max_length": 2000},

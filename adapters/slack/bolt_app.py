@@ -31,6 +31,8 @@ from adapters.slack.blocks import (
     FEEDBACK_VIEW,
     NOTE_ACTION,
     NOTE_BLOCK,
+    REASON_ACTION,
+    REASON_BLOCK,
     defuse,
     feedback_modal,
     modal_answer_id,
@@ -40,12 +42,13 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.identity import SlackIdentity
 from bot.contacts import Contact, ContactBook
+from bot.store.answer_log import FEEDBACK_REASONS
 from bot.store.privacy import hash_user, mask_personal_data
 
 log = logging.getLogger(__name__)
 SOURCE = "slack"
 USAGE_JA = "使い方: `/plan 質問` （例: `/plan 冬の除雪はどうなる？`）"
-NOTE_REQUIRED_JA = "どこが違ったかを書いてください。"
+NOTE_REQUIRED_JA = "当てはまるものを選ぶか、どこが違ったかを書いてください。"
 
 Payload = dict[str, Any]
 T = TypeVar("T")
@@ -148,24 +151,23 @@ class SlackListeners:
             log.warning("could not open the feedback modal: %s", type(exc).__name__)
 
     async def on_note(self, ack: AsyncAck, body: Payload, view: Payload) -> None:
-        """The 👎 modal's submission: the note (personal data masked) is stored with the feedback."""
+        """The 👎 modal's submission: the reason and the note (personal data masked), stored with the feedback."""
         answer_id = modal_answer_id(str(view.get("private_metadata") or ""))
-        values = ((view.get("state") or {}).get("values") or {}).get(NOTE_BLOCK, {})
-        note = mask_personal_data(str((values.get(NOTE_ACTION) or {}).get("value") or "").strip())
-        if not note:
+        note, reason = _submitted(view)
+        if not note and reason is None:
             await ack(response_action="errors", errors={NOTE_BLOCK: NOTE_REQUIRED_JA})
             return
         user_hash = self._user_hash((body.get("user") or {}).get("id"))
         if answer_id is not None and user_hash is not None:
-            await self._run(self.services.answer_log.add_feedback_note, answer_id, user_hash, note)
+            await self._run(lambda: self.services.answer_log.set_feedback(
+                answer_id, user_hash, "down", note=note[:2000] or None, reason=reason))
         await ack()
 
     async def thank_note(self, body: Payload, client: AsyncWebClient) -> None:
         """After the 👎 modal was sent: an ephemeral thank-you where the answer is (best effort)."""
         view = body.get("view") or {}
-        values = ((view.get("state") or {}).get("values") or {}).get(NOTE_BLOCK, {})
-        if not str((values.get(NOTE_ACTION) or {}).get("value") or "").strip():
-            return  # refused with "please write something": nothing to thank for yet
+        if _submitted(view) == ("", None):
+            return  # refused with "please choose or write something": nothing to thank for yet
         try:
             metadata = json.loads(str(view.get("private_metadata") or "{}"))
         except ValueError:
@@ -232,6 +234,15 @@ class SlackListeners:
                 "kind": "share", "answer_id": answer_id, "channel": channel, "user": user,
                 "response_url": body.get("response_url")})
         await ack()
+
+
+def _submitted(view: Payload) -> tuple[str, str | None]:
+    """The 👎 modal's note (masked, "" when empty) and reason code (None when none or not one of ours)."""
+    values = (view.get("state") or {}).get("values") or {}
+    note = mask_personal_data(str(((values.get(NOTE_BLOCK) or {}).get(NOTE_ACTION) or {}).get("value") or "").strip())
+    selected = ((values.get(REASON_BLOCK) or {}).get(REASON_ACTION) or {}).get("selected_option") or {}
+    reason = selected.get("value") if isinstance(selected, dict) else None
+    return note, reason if reason in FEEDBACK_REASONS else None
 
 
 def build_bolt_app(services: Services, client: AsyncWebClient, identity: SlackIdentity,

@@ -24,7 +24,7 @@ from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import select
 
-from adapters.answer_text import siblings_once, staff_text
+from adapters.answer_text import plain_text
 from adapters.services import Services
 from adapters.slack.blocks import AnswerView, Block, answer_blocks, fallback_text, slack_to_plain
 from bot.errors import DeliveryError
@@ -178,24 +178,7 @@ class SlackDelivery:
         question = Question(text=payload.get("text") or "", channel="slack", user_id=payload.get("user"),
                             context=self._thread_context(payload))
         logged = assistant.answer(question, event_key=item.event_key)
-        answer = logged.answer
-        return AnswerView(self.staff(answer), tuple((c.id, c.path) for c in answer.citations), logged.answer_id,
-                          related=answer.related, kind=answer.kind,
-                          candidates=tuple((c.id, c.title or c.path) for c in answer.candidates))
-
-    def contacts(self) -> list[str]:
-        """Every contact a citizen answer may name (staff answers leave them out)."""
-        assistant = self.services.assistant
-        if assistant is None:
-            return [self.services.settings.city_contact]
-        book = assistant.contacts
-        return [book.fallback.department, *(c.display for c in book.contacts.values())]
-
-    def staff(self, answer: Answer) -> str:
-        """The core's citizen text, as staff read it."""
-        titles = [c.title for c in answer.citations if c.id.count(".") == 2]
-        text = siblings_once(answer.text, titles) if len(titles) > 1 else answer.text
-        return staff_text(text, self.contacts())
+        return staff_view(logged.answer, logged.answer_id)
 
     def _logged_answer(self, event_key: str) -> AnswerView | None:
         # A retry after a failed post must not ask (and log) the same question twice.
@@ -203,7 +186,7 @@ class SlackDelivery:
             row = session.scalars(select(AnswerRecord).where(
                 AnswerRecord.channel == "slack", AnswerRecord.event_key == event_key
             ).order_by(AnswerRecord.id).limit(1)).first()
-            return None if row is None else replace(record_view(row, self.contacts()), question=None)
+            return None if row is None else replace(record_view(row), question=None)
 
     def _thread_context(self, payload: dict[str, Any]) -> tuple[str, ...]:
         """Earlier questions of the thread this message is in (the thread's first message first)."""
@@ -236,7 +219,7 @@ class SlackDelivery:
         row = self.services.answer_log.get(int(payload["answer_id"]))
         if row is None:
             raise DeliveryError("shared answer is no longer in the log", retryable=False)
-        view = record_view(row, self.contacts())
+        view = record_view(row)
         blocks = answer_blocks(view, shared_by=payload["user"])
         response_url = payload.get("response_url")
 
@@ -259,8 +242,21 @@ class SlackDelivery:
         return outcome
 
 
-def record_view(row: AnswerRecord, contacts: list[str] | None = None) -> AnswerView:
-    """An answer log row as renderable data (question as logged, i.e. with personal data masked)."""
+def staff_view(answer: Answer, answer_id: int | None) -> AnswerView:
+    """The answer as staff read it: the lead, every point, the ids and paths; a department only when the
+    contacts file names one (never the switchboard) and no citizen scope note."""
+    contact = answer.contact
+    return AnswerView(plain_text(answer.lead or answer.text), tuple((c.id, c.path) for c in answer.citations),
+                      answer_id, related=answer.related, kind=answer.kind,
+                      candidates=tuple((c.id, c.title or c.path) for c in answer.candidates),
+                      points=tuple(p.text for p in answer.points),
+                      department=contact.display if contact is not None and contact.node_id is not None else "")
+
+
+def record_view(row: AnswerRecord) -> AnswerView:
+    """An answer log row as renderable data (question as logged, i.e. with personal data masked): its first
+    paragraph is the lead, its bullet lines the points."""
     citations = tuple((str(c.get("id", "")), str(c.get("path", ""))) for c in row.citations or [])
-    return AnswerView(staff_text(row.answer_text, contacts or []), citations, row.id, question=row.question,
-                      kind=row.kind)
+    lead, _, rest = row.answer_text.partition("\n\n")
+    points = tuple(line.strip()[1:].strip() for line in rest.splitlines() if line.strip().startswith("・"))
+    return AnswerView(lead.strip(), citations, row.id, question=row.question, kind=row.kind, points=points)

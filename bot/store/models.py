@@ -205,3 +205,17 @@ class RateWindow(Base):
     user_hash: Mapped[str] = mapped_column(String(64))
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConversationState(Base):
+    """What a chat remembers about one user between messages (LINE): one row per user hash."""
+
+    __tablename__ = "conversation_state"
+
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The day (Japan time, YYYY-MM-DD) the 体系図 scope note was last shown: at most once a day.
+    scope_note_day: Mapped[str | None] = mapped_column(String(10))
+    # The last clarify's options ([{"id", "label", "lang"}…]) and until when a number reply picks one.
+    options: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    options_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
