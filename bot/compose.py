@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.intents import Language
 from bot.passages import passage_line
-from bot.types import Answer, Citation, CitedSource, Point
+from bot.types import Citation, CitedSource, Point
 from knowledge.documents import Passage
 from knowledge.titles import NodeTitles
 from knowledge.tree import PlanTree
@@ -192,15 +192,6 @@ def nearest_topics_text(titles: Titles, tree: PlanTree, candidates: list[str], l
     if language == "en":
         return f"Nearest topics in the plan: {', '.join(titles_of(titles, tree, c).en for c in candidates)}."
     return f"計画の中で近い話題：{'、'.join(f'「{tree[c].label}」' for c in candidates)}"
-
-
-def render_plain(answer: Answer) -> str:
-    """The logged text with its 出典 lines (the review page shows an answer so)."""
-    if not answer.citations:
-        return answer.text
-    label = "Sources" if answer.text.isascii() or answer.text.startswith(("Here", "The ", "Aomori")) else "出典"
-    lines = "\n".join(f"・{c.id} {c.path}" for c in answer.citations)
-    return f"{answer.text}\n\n{label}:\n{lines}"
 
 
 def _where(tree: PlanTree, node_id: str) -> str:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 from starlette.templating import Jinja2Templates
 
+from adapters.line.flex import walk
 from adapters.review.actions import FeedbackView
 from adapters.review.auth import ReviewSession
 from adapters.review.labels import (
@@ -29,9 +30,7 @@ from adapters.review.labels import (
     label,
 )
 from adapters.review.queries import CHANNELS, STATUSES, to_jst
-from bot.compose import render_plain
 from bot.store.models import AnswerRecord, ApprovedAnswerRecord
-from bot.types import Answer, Citation
 from knowledge.tree import PlanTree
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -113,9 +112,13 @@ def breadcrumb(tree: PlanTree | None, node_id: str, fallback: str = "") -> str:
 
 
 def shown_text(row: AnswerRecord) -> str:
-    """The answer exactly as the user saw it: the body, then the 出典 lines (render_plain)."""
-    citations = tuple(Citation(str(c.get("id", "")), str(c.get("path", ""))) for c in row.citations or [])
-    return render_plain(Answer(row.question, row.answer_text, row.answerable, citations))
+    """The logged answer text, then its 出典 lines with ids and paths (what the page lists for every channel;
+    the LINE or Slack payload as sent is shown beside it by `shown_payload`)."""
+    citations = [f"・{c.get('id', '')} {c.get('path', '')}" for c in row.citations or []]
+    if not citations:
+        return row.answer_text
+    label = "Sources" if row.answer_text.isascii() else "出典"
+    return "\n\n".join([row.answer_text, "\n".join([f"{label}:", *citations])])
 
 
 def cited(tree: PlanTree | None, row: AnswerRecord) -> list[CitedNode]:
@@ -153,9 +156,22 @@ class ShownPayload:
 
 
 def _line_payload(messages: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    texts = [str(m.get("text", "")) for m in messages]
-    items = [i for m in messages for i in ((m.get("quickReply") or {}).get("items") or [])]
-    return texts, [str((i.get("action") or {}).get("label", "")) for i in items]
+    """The texts and the button labels of LINE messages as sent: text messages, the texts of a Flex bubble, its
+    buttons and the quick replies."""
+    texts: list[str] = []
+    buttons: list[str] = []
+    for message in messages:
+        if message.get("type", "text") == "text":
+            texts.append(str(message.get("text", "")))
+        for component in walk(message.get("contents")) if message.get("type") == "flex" else ():
+            action = component.get("action")
+            if component.get("type") in ("text", "span") and component.get("text"):
+                texts.append(str(component["text"]))
+            elif component.get("type") == "button" and isinstance(action, dict):
+                buttons.append(str(action.get("label", "")))
+        buttons += [str((i.get("action") or {}).get("label", ""))
+                    for i in (message.get("quickReply") or {}).get("items") or []]
+    return texts, buttons
 
 
 def _slack_payload(blocks: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
