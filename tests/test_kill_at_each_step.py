@@ -157,7 +157,8 @@ def test_killed_before_answering_the_event_is_answered_once(layout: Layout) -> N
     finished = kill_while_held(layout, "loading", True, event, delivery_when_held=None)
     assert finished.delivery == "sent" and finished.attempts == 2
     calls = delivered_to(layout.line, event)
-    assert [c.kind for c in calls] == ["reply"] and "3.2.2" in "\n".join(calls[0].texts)
+    # The snow measure (3.2.2), named in words: a citizen never sees the id.
+    assert [c.kind for c in calls] == ["reply"] and "雪対策" in "\n".join(calls[0].texts)
 
 
 def test_killed_mid_reply_before_line_took_it_the_takeover_replies_once(layout: Layout) -> None:
